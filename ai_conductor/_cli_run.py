@@ -1,0 +1,47 @@
+"""`conductor run`: validate, run with a live view on a terminal, JSON when piped."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from ai_conductor.spec import load_spec
+
+
+def run_command(
+    config: Path, codebase: Path | None, *, fresh: bool, as_json: bool, verbose: bool
+) -> int:
+    """Run the spec at ``config``; return the exit code (0 completed, 3 failed)."""
+    from ai_conductor._prefect_env import quiet_prefect_defaults
+
+    spec = load_spec(config)
+    quiet_prefect_defaults(verbose=verbose)
+    from ai_conductor._render import RunView
+    from ai_conductor.api import run_spec
+    from ai_conductor.settings import get_settings
+    from ai_conductor.store import open_audit_log
+
+    live_view = sys.stdout.isatty() and not as_json
+    if not live_view:
+        result = run_spec(spec, codebase=codebase, fresh=fresh)
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return 0 if result.ok else 3
+    view = RunView(spec)
+    unsubscribe = open_audit_log(get_settings()).subscribe(view.on_event)
+    console = Console()
+    try:
+        with Live(view, console=console, refresh_per_second=8):
+            result = run_spec(spec, codebase=codebase, fresh=fresh)
+    finally:
+        unsubscribe()
+    for outcome in result.tasks.values():
+        if outcome.status.value == "failed":
+            console.print(f"[red]{outcome.task_id}[/]: {outcome.error}", highlight=False)
+    style = "green" if result.ok else "bold red"
+    console.print(f"[{style}]{result.summary_line()}[/]", highlight=False)
+    return 0 if result.ok else 3

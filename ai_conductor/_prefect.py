@@ -1,0 +1,75 @@
+"""The one seam between ai-conductor and Prefect: project defaults for tasks and flows, set once.
+
+Every Prefect task of the project persists its result as JSON under ``$CONDUCTOR_HOME/results``
+and is cached by an explicit key (task spec + upstream results + codebase content + agent
+config, computed by the engine), never by run id: a re-run after a crash reuses finished work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from prefect import Flow, Task, flow, task
+from prefect.cache_policies import CachePolicy
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import TaskRunContext
+
+R = TypeVar("R")
+
+RESULT_SERIALIZER = "json"
+
+
+class ExplicitKey(CachePolicy):
+    """Cache key = the ``cache_key`` attribute of the task's single ``step`` parameter."""
+
+    def compute_key(
+        self,
+        task_ctx: TaskRunContext,
+        inputs: dict[str, Any],
+        flow_parameters: dict[str, Any],
+        **kwargs: Any,
+    ) -> str | None:
+        step = inputs.get("step")
+        key = getattr(step, "cache_key", None)
+        return key if isinstance(key, str) and key else None
+
+
+def retry_if_retryable(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry unless the error says trying again cannot help (``retryable = False``)."""
+    return bool(getattr(state.data, "retryable", True))
+
+
+def conductor_task(**options: Any) -> Callable[[Callable[..., R]], Task[..., R]]:
+    """``@task`` with the project's defaults: JSON results, explicit cache key, retry filter."""
+    defaults: dict[str, Any] = {
+        "persist_result": True,
+        "result_serializer": RESULT_SERIALIZER,
+        "cache_policy": ExplicitKey(),
+        "retry_condition_fn": retry_if_retryable,
+        "log_prints": False,
+    }
+    defaults.update(options)
+
+    def wrap(fn: Callable[..., R]) -> Task[..., R]:
+        return task(fn, **defaults)
+
+    return wrap
+
+
+def conductor_flow(**options: Any) -> Callable[[Callable[..., R]], Flow[..., R]]:
+    """``@flow`` with the project's defaults (parameters validated, results not persisted)."""
+    defaults: dict[str, Any] = {"validate_parameters": True, "persist_result": False}
+    defaults.update(options)
+
+    def wrap(fn: Callable[..., R]) -> Flow[..., R]:
+        return flow(fn, **defaults)
+
+    return wrap
+
+
+def storage_for(results_dir: Path) -> Path:
+    """Result storage for a run: a plain directory (a ``str`` would be read as a block slug)."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    return results_dir

@@ -1,0 +1,17 @@
+"""Prefect environment defaults, applied by entry points before Prefect is imported."""
+
+from __future__ import annotations
+
+import os
+
+
+def quiet_prefect_defaults(*, verbose: bool = False) -> None:
+    """Offline-friendly defaults unless the user set them: no telemetry, no analytics.
+
+    Without ``verbose``, Prefect's console logging drops to warnings so the CLI's own
+    progress view stays readable (the audit log and the Prefect UI keep the detail).
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -1,0 +1,134 @@
+"""Parsing spec text while keeping line numbers, so every problem can point at its line."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ai_conductor.errors import SpecError, SpecProblem
+
+
+@dataclass
+class Located:
+    """Parsed data plus the (line, column) of every location in it, 1-based."""
+
+    data: Any
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def find(self, location: str) -> tuple[int, int] | None:
+        """The mark of a location, or of its nearest enclosing location that has one."""
+        loc = location
+        while loc:
+            if loc in self.marks:
+                return self.marks[loc]
+            cut = max(loc.rfind("."), loc.rfind("["))
+            loc = loc[:cut] if cut > 0 else ""
+        return None
+
+    def place(self, problem: SpecProblem) -> SpecProblem:
+        mark = self.find(problem.location)
+        if mark is None or problem.line is not None:
+            return problem
+        return replace(problem, line=mark[0], column=mark[1])
+
+
+def join(base: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{base}[{part}]"
+    return f"{base}.{part}" if base else str(part)
+
+
+def location_of(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out = join(out, part)
+    return out
+
+
+def parse_document(text: str, source: str) -> Located:
+    """Parse JSON (when the text starts with '{') or YAML; syntax errors name line and column."""
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(
+                source,
+                [SpecProblem(f"JSON syntax error: {exc.msg}", line=exc.lineno, column=exc.colno)],
+            ) from None
+        located = Located(data)
+        # JSON is YAML's flow style: reuse the YAML walk for line numbers
+        with contextlib.suppress(yaml.YAMLError):
+            _walk(yaml.compose(text, Loader=yaml.SafeLoader), "", located, [])
+        return located
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        what = exc.problem or exc.context or "invalid YAML"
+        problem = SpecProblem(f"YAML syntax error: {what}", line=line, column=column)
+        raise SpecError(source, [problem]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(source, [SpecProblem(f"YAML syntax error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        raise SpecError(source, [SpecProblem("the spec is empty", hint="see workflows/*.yaml")])
+    located = Located(data)
+    duplicates: list[SpecProblem] = []
+    _walk(node, "", located, duplicates)
+    if duplicates:
+        raise SpecError(source, duplicates)
+    return located
+
+
+def _walk(node: yaml.Node | None, path: str, out: Located, dupes: list[SpecProblem]) -> None:
+    if node is None:
+        return
+    out.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = join(path, key)
+            mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in seen:
+                dupes.append(
+                    SpecProblem(f"duplicate key {key!r}", child, *mark, hint="keep one of them")
+                )
+            seen.add(key)
+            out.marks[child] = mark
+            _walk(value_node, child, out, dupes)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, join(path, i), out, dupes)
+
+
+def problems_from_validation(exc: ValidationError, located: Located | None) -> list[SpecProblem]:
+    """Turn pydantic's errors into spec problems with locations, lines and hints."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        location = location_of(tuple(err["loc"]))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            message, hint = (
+                f"unknown key {str(err['loc'][-1])!r}",
+                "remove it or check its spelling",
+            )
+        elif kind == "missing":
+            message, hint = f"missing required key {str(err['loc'][-1])!r}", ""
+        elif kind == "string_pattern_mismatch":
+            message = f"{err['input']!r} is not a valid id"
+            hint = "use only letters, digits, '-' and '_'"
+        else:
+            message, hint = err["msg"], ""
+        problem = SpecProblem(message, location, hint=hint)
+        problems.append(located.place(problem) if located else problem)
+    return problems

@@ -1,0 +1,184 @@
+"""The Python API: ``run_spec`` for scripts, and the seed's ``WorkflowConductor`` shape."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ai_conductor import _runtime
+from ai_conductor.errors import ConductorError, SpecError, SpecProblem, WorkflowFailed
+from ai_conductor.results import WorkflowResult
+from ai_conductor.settings import get_settings
+from ai_conductor.spec import ID_PATTERN, TaskSpec, WorkflowSpec, load_spec, validate_data
+from ai_conductor.store import events as ev
+from ai_conductor.store import open_audit_log
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
+
+
+class AgentRole(StrEnum):
+    """The three agent roles (contract names)."""
+
+    ANALYZER = "analyzer"
+    IMPLEMENTER = "implementer"
+    REFINER = "refiner"
+
+
+class TaskDefinition(BaseModel):
+    """A task for :meth:`WorkflowConductor.execute_workflow`, in the seed's spelling."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str = Field(pattern=ID_PATTERN)
+    name: str = ""
+    agent_role: AgentRole | str
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    dependencies: list[str] = Field(default_factory=list)
+    timeout: float | None = None
+    retry_attempts: int | None = None
+
+    def to_spec(self) -> dict[str, Any]:
+        data = self.model_dump(exclude_none=True)
+        data["id"] = data.pop("task_id")
+        data["agent"] = str(getattr(self.agent_role, "value", self.agent_role))
+        data.pop("agent_role")
+        return data
+
+
+class WorkflowContext(BaseModel):
+    """What ``create_workflow`` returns: the workflow's identity and where it will run."""
+
+    workflow_id: str
+    description: str = ""
+    codebase: str
+    created_at: datetime
+
+
+def _as_spec(spec: str | Path | WorkflowSpec | Mapping[str, Any]) -> WorkflowSpec:
+    if isinstance(spec, WorkflowSpec):
+        return spec
+    if isinstance(spec, Mapping):
+        return validate_data(dict(spec), source="<dict>")
+    return load_spec(spec)
+
+
+def run_spec(
+    spec: str | Path | WorkflowSpec | Mapping[str, Any],
+    *,
+    codebase: str | Path | None = None,
+    fresh: bool = False,
+    raise_on_failure: bool = False,
+) -> WorkflowResult:
+    """Validate and run a workflow spec (a path, a dict or a model); return every task's outcome.
+
+    Raises ``SpecError``/``ConfigError`` before anything runs when the input is bad, and
+    ``WorkflowFailed`` for a failed run only when ``raise_on_failure`` is set.
+    """
+    from ai_conductor._prefect_env import quiet_prefect_defaults
+
+    model = _as_spec(spec)
+    if not model.tasks:
+        raise SpecError(model.workflow_id, [SpecProblem("the spec has no tasks to run", "tasks")])
+    quiet_prefect_defaults()
+    from ai_conductor.flows.workflow import RunRequest, workflow_flow
+
+    request = RunRequest(spec=model, codebase=str(codebase) if codebase else None, fresh=fresh)
+    request.resolve_codebase(model)  # fail fast, before Prefect starts
+    request.run_id = uuid.uuid4().hex
+    handle = _runtime.open_run(request.run_id)
+    try:
+        state = cast(
+            "State[WorkflowResult]",
+            workflow_flow.with_options(flow_run_name=model.workflow_id)(request, return_state=True),
+        )
+        result = handle.result
+        if result is None:
+            error = state.result(raise_on_failure=False)
+            if isinstance(error, ConductorError):
+                raise error
+            raise ConductorError(f"the workflow run crashed: {state.message or error}")
+    finally:
+        _runtime.close_run(request.run_id)
+    if raise_on_failure and not result.ok:
+        raise WorkflowFailed(result)
+    return result
+
+
+class WorkflowConductor:
+    """The seed's API: ``create_workflow`` then ``execute_workflow(workflow_id, tasks)``."""
+
+    def __init__(
+        self,
+        *,
+        codebase: str | Path = ".",
+        settings: Mapping[str, Any] | None = None,
+        agents: Mapping[str, Any] | None = None,
+        fresh: bool = False,
+    ) -> None:
+        self.codebase = str(codebase)
+        self.settings = dict(settings or {})
+        self.agents = dict(agents or {})
+        self.fresh = fresh
+        self.workflows: dict[str, WorkflowContext] = {}
+
+    async def create_workflow(self, workflow_id: str, description: str = "") -> WorkflowContext:
+        """Register a workflow (recorded in the audit log) and return its context."""
+        validate_data({"workflow_id": workflow_id}, source="<create_workflow>")
+        context = WorkflowContext(
+            workflow_id=workflow_id,
+            description=description,
+            codebase=self.codebase,
+            created_at=datetime.now(UTC),
+        )
+        self.workflows[workflow_id] = context
+        open_audit_log(get_settings()).record(
+            ev.AuditEvent(
+                workflow_id=workflow_id,
+                action=ev.CREATED,
+                status=ev.PENDING,
+                agent_role=ev.CONDUCTOR_ROLE,
+                metadata={"codebase": self.codebase, "description": description},
+            )
+        )
+        return context
+
+    def build_spec(
+        self, workflow_id: str, tasks: Sequence[TaskDefinition | TaskSpec | Mapping[str, Any]]
+    ) -> WorkflowSpec:
+        context = self.workflows.get(workflow_id)
+        items = [
+            t.to_spec() if isinstance(t, TaskDefinition)
+            else t.model_dump(exclude_defaults=True) if isinstance(t, TaskSpec)
+            else dict(t)
+            for t in tasks
+        ]  # fmt: skip
+        return validate_data(
+            {
+                "workflow_id": workflow_id,
+                "description": context.description if context else "",
+                "codebase": context.codebase if context else self.codebase,
+                "settings": self.settings,
+                "agents": self.agents,
+                "tasks": items,
+            },
+            source=f"<workflow {workflow_id}>",
+        )
+
+    async def execute_workflow(
+        self, workflow_id: str, tasks: Sequence[TaskDefinition | TaskSpec | Mapping[str, Any]]
+    ) -> WorkflowResult:
+        """Run the tasks as a workflow (in a worker thread) and return the result."""
+        spec = self.build_spec(workflow_id, tasks)
+        return await asyncio.to_thread(run_spec, spec, fresh=self.fresh)
+
+
+Workflowconductor = WorkflowConductor
+"""The seed's spelling, kept as an alias."""

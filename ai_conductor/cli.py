@@ -1,0 +1,183 @@
+"""The ``conductor`` command line. Help text here is the user documentation.
+
+Exit codes: 0 success; 1 the run finished but a quality gate failed; 2 bad usage or bad input;
+3 the run itself failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ai_conductor.errors import ConductorError, UsageError
+
+app = typer.Typer(
+    name="conductor",
+    help="Audit codebases and improve them with AI agents, orchestrated by Prefect.\n\n"
+    "Exit codes: 0 success, 1 quality gate failed, 2 bad usage or input, 3 the run failed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Workflow spec, YAML or JSON.", show_default=False)
+]
+CodebaseOpt = Annotated[
+    Path | None,
+    typer.Option(help="Codebase to run against (default: the spec's 'codebase', else '.')."),
+]
+
+
+def _fail(exc: ConductorError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _run(config: Path, codebase: Path | None, fresh: bool, as_json: bool, verbose: bool) -> None:
+    from ai_conductor._cli_run import run_command
+
+    try:
+        code = run_command(config, codebase, fresh=fresh, as_json=as_json, verbose=verbose)
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+FreshOpt = Annotated[
+    bool, typer.Option("--fresh", help="Ignore results of earlier runs; execute every task.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (no live view).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own logs.")]
+
+
+@app.command()
+def run(
+    config: ConfigOpt,
+    codebase: CodebaseOpt = None,
+    fresh: FreshOpt = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run a workflow spec as a Prefect flow.
+
+    Tasks start when their dependencies finish and receive their outputs; independent tasks run
+    in parallel (settings.max_parallel_tasks). Tasks that completed in an earlier run with the
+    same spec, inputs, upstream results and codebase content are reused, not re-executed, so
+    re-running after a crash resumes where it stopped. Without PREFECT_API_URL, Prefect starts a
+    temporary local server first (several seconds); point PREFECT_API_URL at a running
+    `prefect server start` to skip that.
+    """
+    _run(config, codebase, fresh, as_json, verbose)
+
+
+@app.command("orchestrate")
+def orchestrate(
+    config: ConfigOpt,
+    codebase: CodebaseOpt = None,
+    fresh: FreshOpt = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Alias of `run`."""
+    _run(config, codebase, fresh, as_json, verbose)
+
+
+@app.command("cherry_aite", hidden=True)
+def cherry_aite(config: ConfigOpt, codebase: CodebaseOpt = None) -> None:
+    """The seed guide's spelling of `run`."""
+    _run(config, codebase, False, False, False)
+
+
+@app.command()
+def validate(
+    spec: Annotated[Path, typer.Argument(help="Workflow spec, YAML or JSON.", show_default=False)],
+) -> None:
+    """Check a workflow spec without running it: prints "ok" or every problem with its line."""
+    from ai_conductor.spec import load_spec
+
+    try:
+        model = load_spec(spec)
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    n = len(model.tasks)
+    note = "" if n else " (no tasks: settings and agents only)"
+    typer.echo(f"ok: {spec} defines workflow {model.workflow_id!r} with {n} task(s){note}")
+
+
+_SINCE = re.compile(r"^(\d+)([smhd])$")
+
+
+def parse_since(value: str) -> datetime:
+    """'30m', '2h', '7d' (ago) or an ISO-8601 timestamp."""
+    match = _SINCE.match(value.strip())
+    if match:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+        return datetime.now(UTC) - timedelta(**{unit: int(match[1])})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"--since {value!r}: use a duration like 30m, 2h, 7d or an ISO timestamp"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def logs(
+    workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
+    task: Annotated[str | None, typer.Option(help="Only this task id.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (e.g. failed).")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action (e.g. reused).")] = None,
+    since: Annotated[str | None, typer.Option(help="Newer than 30m, 2h, 7d or ISO time.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many rows.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the audit log (coordination_logs), newest first.
+
+    A table on a terminal, tab-separated lines when piped, a JSON array with --json.
+    """
+    from ai_conductor.settings import get_settings
+    from ai_conductor.store import open_audit_log
+
+    try:
+        rows = open_audit_log(get_settings()).query(
+            workflow_id=workflow,
+            task_id=task,
+            run_id=run_id,
+            status=status,
+            action=action,
+            since=parse_since(since) if since else None,
+            limit=limit,
+        )
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    data = [r.model_dump(mode="json", by_alias=True) for r in rows]
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from ai_conductor._render import log_lines, log_table
+
+    if sys.stdout.isatty():
+        Console().print(log_table(data))
+    else:  # piped: one tab-separated line per event, for grep and awk
+        for line in log_lines(data):
+            typer.echo(line)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``conductor`` script."""
+    try:
+        return app(args=argv, prog_name="conductor")
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,73 @@
+"""The small interfaces everything plugs into, in one place."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ai_conductor.spec import AgentConfig, TaskSpec
+    from ai_conductor.store.events import AuditEvent
+
+AgentOutput = Mapping[str, Any]
+"""What an agent returns: JSON-serialisable data, handed to dependent tasks and persisted."""
+
+
+@dataclass
+class TaskContext:
+    """Everything an agent may know about the run it is part of."""
+
+    workflow_id: str
+    run_id: str
+    task_id: str
+    codebase: Path
+    upstream: Mapping[str, Any] = field(default_factory=dict)
+    """Outputs of the task's dependencies, by task id."""
+    attempt: int = 1
+    deadline: float | None = None
+    """``time.monotonic()`` value by which the agent must have returned, if any."""
+    cancel: threading.Event = field(default_factory=threading.Event)
+    """Set when the run is being stopped; long-running agents should poll it."""
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = field(
+        default_factory=lambda: logging.getLogger("ai_conductor.agent")
+    )
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative), or None without one."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """Executes one task. Sync or async; raise an ``AgentError`` to fail the task."""
+
+    def execute(
+        self, task: TaskSpec, context: TaskContext
+    ) -> AgentOutput | Awaitable[AgentOutput]: ...
+
+
+class AgentFactory(Protocol):
+    """Builds an agent from its configuration (usually the agent class itself)."""
+
+    def __call__(self, config: AgentConfig) -> Agent: ...
+
+
+class AgentCatalog(Protocol):
+    """What spec validation needs to know about agents."""
+
+    def is_known(self, name: str) -> bool: ...
+
+    def input_problems(self, name: str, inputs: Mapping[str, Any]) -> list[str]: ...
+
+
+class EventSink(Protocol):
+    """Where audit events go: the one chokepoint every action is recorded through."""
+
+    def record(self, event: AuditEvent) -> None: ...

@@ -1,0 +1,5 @@
+"""A tiny inventory library."""
+
+from inventory.store import Inventory
+
+__all__ = ["Inventory"]
