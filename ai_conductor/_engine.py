@@ -23,7 +23,7 @@ from prefect.tasks import exponential_backoff
 from ai_conductor import _runtime
 from ai_conductor._codebase import codebase_digest
 from ai_conductor._graph import topological_order
-from ai_conductor._prefect import storage_for
+from ai_conductor._prefect import completed_value, storage_for
 from ai_conductor.protocols import EventSink
 from ai_conductor.results import RunStatus, StepResult, TaskOutcome, TaskStatus, WorkflowResult
 from ai_conductor.settings import Settings
@@ -85,6 +85,7 @@ class GraphRun:
         }
         self.results: dict[str, StepResult] = {}
         self.tasks = {t.id: t for t in spec.tasks}
+        self._variants: dict[tuple[str, int, float], Any] = {}
         self.handle = _runtime.open_run(run_id)
 
     def _event(self, task: TaskSpec | None, action: str, status: str, **meta: Any) -> None:
@@ -142,23 +143,27 @@ class GraphRun:
             timeout=task.timeout or config.timeout,
             retries=retries,
         )
-        prefect_task = agent_step.with_options(
-            name=f"agent-step:{agent_name}",
-            task_run_name=task.id,
-            retries=retries,
-            retry_delay_seconds=exponential_backoff(backoff_factor=config.retry_delay)
-            if config.retry_delay > 0
-            else 0,
-            result_storage=storage_for(self.settings.results_dir),
-            refresh_cache=self.fresh,
-        )
-        return runner.submit(prefect_task, parameters={"step": step})
+        return runner.submit(self._variant(agent_name, retries, config.retry_delay), {"step": step})
+
+    def _variant(self, agent_name: str, retries: int, delay: float) -> Any:
+        """The step task with this run's options; built once per distinct option set, because
+        ``Task.with_options`` re-reads the function's source (milliseconds per call)."""
+        key = (agent_name, retries, delay)
+        if key not in self._variants:
+            self._variants[key] = agent_step.with_options(
+                name=f"agent-step:{agent_name}",
+                retries=retries,
+                retry_delay_seconds=exponential_backoff(backoff_factor=delay) if delay > 0 else 0,
+                result_storage=storage_for(self.settings.results_dir),
+                refresh_cache=self.fresh,
+            )
+        return self._variants[key]
 
     def _collect(self, task: TaskSpec, future: PrefectConcurrentFuture[StepResult]) -> None:
         future.wait()
         state = future.state
         if state.is_completed():
-            step: StepResult = future.result()
+            step: StepResult = completed_value(state)
             self.results[task.id] = step
             reused = state.name == "Cached"
             if reused:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import Flow, Task, flow, task
 from prefect.cache_policies import CachePolicy
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
+from prefect.results import ResultRecord  # type: ignore[attr-defined]  # re-exported at runtime
 
 R = TypeVar("R")
 
@@ -67,6 +68,18 @@ def conductor_flow(**options: Any) -> Callable[[Callable[..., R]], Flow[..., R]]
         return flow(fn, **defaults)
 
     return wrap
+
+
+def completed_value(state: State[R]) -> R:
+    """The value of a completed state, read from the in-memory result record when it is there.
+
+    ``State.result()`` would round-trip through an event loop for every task; the engine
+    collects hundreds of these, so it takes the record Prefect already holds.
+    """
+    data = state.data
+    if isinstance(data, ResultRecord):
+        return cast(R, data.result)
+    return state.result()  # type: ignore[return-value]
 
 
 def storage_for(results_dir: Path) -> Path:

@@ -63,6 +63,7 @@ class AuditLog:
         self._subscribers: tuple[Callable[[AuditEvent], None], ...] = ()
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        self._spool_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"AuditLog({db.safe_url(self.url)!r})"
@@ -219,7 +220,7 @@ class AuditLog:
                 return
             try:
                 self._write(batch)
-            except _TRANSIENT as exc:
+            except Exception as exc:  # database down (or a bug): keep the rows, retry later
                 with self._cond:
                     self._failures += 1
                     self._cond.notify_all()
@@ -236,9 +237,8 @@ class AuditLog:
                 warned = False
             delay = self.flush_interval
             with self._cond:
-                for _ in range(
-                    min(len(batch), len(self._pending))
-                ):  # close() may have spooled them
+                done = min(len(batch), len(self._pending))  # close() may have spooled them
+                for _ in range(done):
                     self._pending.popleft()
                 self._settled += len(batch)
                 self._cond.notify_all()
@@ -273,11 +273,11 @@ class AuditLog:
             )
             return
         path = self.spool_dir / SPOOL_FILE
+        lines = "".join(json.dumps(row, default=_iso) + "\n" for row in rows)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as out:
-                for row in rows:
-                    out.write(json.dumps(row, default=_iso) + "\n")
+            with self._spool_lock, path.open("a", encoding="utf-8") as out:
+                out.write(lines)  # one append: lines from other writers never interleave
         except OSError as exc:
             log.error("%d audit events lost: cannot write %s (%s)", len(rows), path, exc)
             return

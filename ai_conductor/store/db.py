@@ -82,7 +82,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _build(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:" and not url.query.get("uri"):
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         if url.database and url.database != ":memory:":
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -113,6 +113,8 @@ def create_engine_for(url: str) -> Engine:
     shown = parsed.render_as_string(hide_password=True)
     try:
         engine = _build(parsed)
+    except OSError as exc:
+        raise StoreError(f"cannot create the directory for {shown}: {exc}") from None
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(
             f"no SQLAlchemy driver for {parsed.drivername!r} ({shown}): {exc}"

@@ -87,7 +87,7 @@ def _call(step: StepInput, context: TaskContext) -> dict[str, Any]:
     return out
 
 
-@conductor_task(name="agent-step")
+@conductor_task(name="agent-step", task_run_name="{step.task.id}")
 def agent_step(step: StepInput) -> StepResult:
     """Run the step's agent once (Prefect retries it); every attempt lands in the audit log."""
     run_ctx = TaskRunContext.get()
