@@ -6,6 +6,7 @@ or raises :class:`~ai_conductor.errors.SpecError` listing every problem with its
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -135,15 +136,25 @@ def load_spec(path: str | Path, catalog: AgentCatalog | None = None) -> Workflow
         raise SpecError(str(p), [SpecProblem("file not found", hint="check the path")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(p), [SpecProblem(f"cannot read the file: {exc}")]) from None
-    return parse_spec(text, source=str(p), catalog=catalog)
+    return parse_spec(text, source=str(p), catalog=catalog, default_id=p.stem)
 
 
 def parse_spec(
-    text: str, source: str = "<spec>", catalog: AgentCatalog | None = None
+    text: str,
+    source: str = "<spec>",
+    catalog: AgentCatalog | None = None,
+    default_id: str | None = None,
 ) -> WorkflowSpec:
-    """Parse spec text (JSON when it starts with '{', else YAML) and validate it."""
+    """Parse spec text (JSON when it starts with '{', else YAML) and validate it.
+
+    ``default_id`` names a workflow whose spec has no ``workflow_id`` (files use their stem, so
+    the seed's ``conductor_config.yaml`` loads unchanged).
+    """
     doc = parse_document(text, source)
-    return validate_data(doc.data, source=source, located=doc, catalog=catalog)
+    data = doc.data
+    if default_id and isinstance(data, Mapping) and not {"workflow_id", "name"} & data.keys():
+        data = {"workflow_id": re.sub(r"[^A-Za-z0-9_-]", "-", default_id), **data}
+    return validate_data(data, source=source, located=doc, catalog=catalog)
 
 
 def validate_data(

@@ -38,11 +38,14 @@ def test_seed_conductor_config_keys_load() -> None:
     assert (name, config.timeout, config.retry_attempts) == ("analyzer", 600, 3)
 
 
-def test_seed_config_file_without_workflow_id_is_named_by_user() -> None:
-    text = (REPO / "workflows" / "conductor_config.yaml").read_text()
-    spec = parse_spec("workflow_id: cfg\n" + text)
+def test_seed_config_file_loads_unchanged_named_after_the_file() -> None:
+    spec = load_spec(REPO / "workflows" / "conductor_config.yaml")
+    assert spec.workflow_id == "conductor_config"
     assert spec.tasks == []
+    assert spec.settings.workflow_timeout == 3600
     assert spec.agents["eigencode"].retry_attempts == 3
+    with pytest.raises(SpecError, match="missing required key 'workflow_id'"):
+        parse_spec("tasks: []\n")
 
 
 def test_yaml_syntax_error_names_the_line() -> None:
