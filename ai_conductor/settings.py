@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     )
     """Weaviate API key (Weaviate Cloud)."""
 
+    github_step_summary: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITHUB_STEP_SUMMARY", "GITHUB_STEP_SUMMARY"),
+    )
+    """GitHub Actions' job-summary file; Markdown reports are appended to it when set."""
+
+    analysis_workers: int | None = Field(default=None, ge=1)
+    """Processes for slow analyzer tools (default: the number of CPUs)."""
+
     audit_flush_interval: float = Field(default=0.2, gt=0)
     """Seconds between audit-log batch writes; events are queued, never written inline."""
 
