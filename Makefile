@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/conductor analyze --codebase examples/sample_project --output .conductor/analysis.sarif
 	$(BIN)/conductor validate workflows/demo.yaml
 	$(BIN)/conductor run --config workflows/demo.yaml
 	$(BIN)/conductor logs --limit 12
@@ -33,6 +34,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/orchestration.py
+	$(BIN)/python benchmarks/analyze.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -20,7 +20,8 @@ SKIP_DIRS = frozenset(
 )  # fmt: skip
 
 
-def _git_files(root: Path) -> list[str] | None:
+def git_files(root: Path) -> list[str] | None:
+    """Files git would show (tracked + untracked, minus ignored), or None outside git."""
     if not (root / ".git").exists():
         return None
     try:
@@ -54,7 +55,7 @@ def _file_digest(path: Path) -> str:
 def codebase_digest(root: Path, cache_dir: Path | None = None) -> str:
     """One hex digest over every relevant file's path and content."""
     root = root.resolve()
-    files = _git_files(root)
+    files = git_files(root)
     names = files if files is not None else list(_walk(root))
     memo_path = None
     memo: dict[str, list[object]] = {}

@@ -28,6 +28,15 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 
+
+def _mount_subcommands() -> None:
+    from ai_conductor._cli_findings import findings_app
+
+    app.add_typer(findings_app, name="findings")
+
+
+_mount_subcommands()
+
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Workflow spec, YAML or JSON.", show_default=False)
 ]
@@ -95,6 +104,75 @@ def orchestrate(
 def cherry_aite(config: ConfigOpt, codebase: CodebaseOpt = None) -> None:
     """The seed guide's spelling of `run`."""
     _run(config, codebase, False, False, False)
+
+
+@app.command()
+def analyze(
+    codebase: Annotated[Path, typer.Option(help="Codebase to analyse.")] = Path("."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json (analysis.json, the input of `implement`), sarif (GitHub code scanning) "
+            "or markdown. Default: from --output's extension, else json.",
+        ),
+    ] = None,
+    focus: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Report only these areas (repeatable): security, performance, complexity, "
+            "database, api, algorithms, bugs, style."
+        ),
+    ] = None,
+    new_only: Annotated[
+        bool, typer.Option("--new-only", help="Report only findings new since the last run.")
+    ] = False,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a reported finding is at least: critical, high, medium, "
+            "low; none never fails."
+        ),
+    ] = "none",
+    tool: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Run only these tools (repeatable): ruff, bandit, radon, vulture, "
+            "semgrep, or package.module:Class."
+        ),
+    ] = None,
+    category: Annotated[
+        str, typer.Option(help="SARIF automationDetails category (one per analysis in CI).")
+    ] = "ai-conductor",
+) -> None:
+    """Analyse a codebase with ruff, bandit and radon: lint, security, complexity, hotspots.
+
+    Findings are merged across tools, fingerprinted (stable when lines move), compared with the
+    previous run of the same codebase (new / existing / fixed) and stored; dismissed findings
+    stay out. Unchanged files are not re-analysed (per-file cache under $CONDUCTOR_HOME).
+    A one-screen summary goes to stderr; the report goes to --output, or to stdout when
+    --format is given or stdout is piped. With GITHUB_STEP_SUMMARY set, the Markdown summary
+    is appended to it. Runs without Prefect: use `conductor run` or the audit flow for that.
+    """
+    from ai_conductor._cli_analyze import FAIL_LEVELS, run_analyze
+    from ai_conductor.reports import FORMATS
+
+    try:
+        if fmt is not None and fmt not in FORMATS:
+            raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        if fail_on not in FAIL_LEVELS:
+            raise UsageError(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_LEVELS)}")
+        code = run_analyze(
+            codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
+            fail_on=fail_on, tools=tool, category=category,
+        )  # fmt: skip
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -13,7 +13,7 @@ Hierarchy::
     │   ├── AgentTimeout           the agent ran past its deadline (retryable)
     │   ├── AgentCancelled         the run was stopped while the agent worked (not retryable)
     │   └── CommandFailed          a command exited non-zero (retryable)
-    ├── AnalysisToolError          an analyzer tool crashed or printed output we cannot read (exit 3)
+    ├── AnalysisToolError          an analyzer tool crashed or printed unreadable output (exit 3)
     ├── StoreError                 the audit log or a context store failed (exit 3)
     └── WorkflowFailed             a run ended with failed, skipped or timed-out tasks (exit 3)
 

@@ -111,14 +111,14 @@ def test_retries_with_backoff_are_recorded(codebase: Path, tmp_path: Path) -> No
 def test_unavailable_role_fails_clearly_without_retrying(codebase: Path) -> None:
     result = run_spec(
         spec(
-            [{"id": "analyze", "agent": "analyzer"}],
-            agents={"analyzer": {"retry_attempts": 3, "retry_delay": 0}},
+            [{"id": "improve", "agent": "implementer"}],
+            agents={"implementer": {"retry_attempts": 3, "retry_delay": 0}},
         ),
         codebase=codebase,
     )
-    assert result.tasks["analyze"].status is TaskStatus.FAILED
-    assert "analyzer role is not available yet" in (result.tasks["analyze"].error or "")
-    actions = [a for t, a, _ in events(result.run_id) if t == "analyze"]
+    assert result.tasks["improve"].status is TaskStatus.FAILED
+    assert "implementer role is not available yet" in (result.tasks["improve"].error or "")
+    actions = [a for t, a, _ in events(result.run_id) if t == "improve"]
     assert actions == ["started", "failed"]
 
 

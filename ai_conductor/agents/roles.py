@@ -1,10 +1,62 @@
-"""The three roles. Until their implementations land they fail clearly, never with a fake result."""
+"""The three roles. The analyzer runs the real analysis; the implementer and refiner arrive
+later and until then fail clearly, never with a fake result."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from ai_conductor.errors import AgentUnavailable
 from ai_conductor.protocols import AgentOutput, TaskContext
 from ai_conductor.spec import AgentConfig, TaskSpec
+
+
+class AnalyzerAgent:
+    """Analyses the task's codebase (ruff, bandit, radon; see `conductor analyze`).
+
+    Inputs (all optional): ``focus_areas`` (or ``focus``) list of areas, ``tools`` list of tool
+    names, ``output`` path for an extra report file, ``format`` of that file, ``new_only``.
+    Agent ``options`` may set ``tools`` and per-tool options under ``tool_options``.
+    Output: the analysis report (the analysis.json structure), handed to dependent tasks.
+    """
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+
+    @staticmethod
+    def input_problems(inputs: Mapping[str, Any]) -> list[str]:
+        from ai_conductor.analysis.rules import FOCUS_AREAS
+
+        focus = inputs.get("focus_areas", inputs.get("focus", []))
+        if isinstance(focus, str):
+            focus = [focus]
+        if not isinstance(focus, list) or not all(isinstance(a, str) for a in focus):
+            return ["'focus_areas' must be a list of area names"]
+        unknown = [a for a in focus if a.lower() not in FOCUS_AREAS]
+        if unknown:
+            return [f"unknown focus area(s) {unknown}; known: {', '.join(sorted(FOCUS_AREAS))}"]
+        return []
+
+    def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
+        from ai_conductor.analysis import analyze
+        from ai_conductor.reports import write_report
+
+        inputs = task.inputs
+        focus = inputs.get("focus_areas", inputs.get("focus", []))
+        report = analyze(
+            context.codebase,
+            focus=[focus] if isinstance(focus, str) else focus,
+            tools=inputs.get("tools") or self.config.options.get("tools"),
+            tool_options=self.config.options.get("tool_options"),
+        )
+        if inputs.get("new_only"):
+            report = report.model_copy(
+                update={"findings": [f for f in report.findings if f.status.value == "new"]}
+            )
+        if inputs.get("output"):
+            write_report(report, Path(str(inputs["output"])), str(inputs.get("format", "json")))
+        return report.model_dump(mode="json")
 
 
 class _UnavailableRole:
@@ -18,10 +70,6 @@ class _UnavailableRole:
             f"the {self.role} role is not available yet in this version of ai-conductor "
             f"(task {task.id!r}); use the 'command' agent to run a tool of your choice meanwhile"
         )
-
-
-class AnalyzerAgent(_UnavailableRole):
-    role = "analyzer"
 
 
 class ImplementerAgent(_UnavailableRole):

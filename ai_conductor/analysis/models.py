@@ -11,9 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
 
 class Severity(StrEnum):
@@ -47,7 +51,7 @@ class FindingStatus(StrEnum):
     """In the previous run, gone now."""
 
 
-class Finding(BaseModel):
+class Finding(_Model):
     """One problem, normalised across tools."""
 
     tool: str
@@ -80,7 +84,7 @@ class Finding(BaseModel):
         return (-self.severity.rank, self.path, self.line, self.rule_id)
 
 
-class Hotspot(BaseModel):
+class Hotspot(_Model):
     """A function or file worth attention first: complex, and (in git) often changed."""
 
     path: str
@@ -97,7 +101,7 @@ class Hotspot(BaseModel):
     """complexity x (1 + churn): the ordering key."""
 
 
-class FileMetrics(BaseModel):
+class FileMetrics(_Model):
     """Per-file metrics a tool produced (cached with the file's findings)."""
 
     maintainability: float | None = None
@@ -105,7 +109,7 @@ class FileMetrics(BaseModel):
     functions: list[Hotspot] = Field(default_factory=list)
 
 
-class ToolRun(BaseModel):
+class ToolRun(_Model):
     name: str
     version: str | None = None
     available: bool = True
@@ -115,12 +119,12 @@ class ToolRun(BaseModel):
     error: str | None = None
 
 
-class SkippedFile(BaseModel):
+class SkippedFile(_Model):
     path: str
     reason: str
 
 
-class Summary(BaseModel):
+class Summary(_Model):
     total: int = 0
     by_severity: dict[str, int] = Field(default_factory=dict)
     by_category: dict[str, int] = Field(default_factory=dict)
@@ -130,7 +134,7 @@ class Summary(BaseModel):
     dismissed: int = 0
 
 
-class AnalysisReport(BaseModel):
+class AnalysisReport(_Model):
     """The content of ``analysis.json``."""
 
     schema_version: str = SCHEMA_VERSION

@@ -78,7 +78,7 @@ def index_sql(engine: Engine, name: str) -> str:
 def test_blank_database_to_head(engine: Engine) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == HEAD == head_revision() == "0002_run_id"
+    assert current_revision(engine) == HEAD == head_revision() == "0003_findings"
     columns = {c["name"]: c for c in inspect(engine).get_columns("coordination_logs")}
     assert set(columns) == COLUMNS | {"run_id"}
     assert not columns["workflow_id"]["nullable"]

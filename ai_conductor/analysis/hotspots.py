@@ -1,0 +1,45 @@
+"""Hotspots: complex functions, weighted by how often their file changes in git (churn)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from ai_conductor.analysis.models import FileMetrics, Hotspot
+
+TOP = 20
+MIN_COMPLEXITY = 6
+HISTORY = 500
+"""Commits of history read for churn."""
+
+
+def churn(root: Path) -> Counter[str]:
+    """How many of the last ``HISTORY`` commits touched each file (empty outside git)."""
+    if not (root / ".git").exists():
+        return Counter()
+    try:
+        out = subprocess.run(
+            ["git", "log", f"-n{HISTORY}", "--no-merges", "--format=", "--name-only", "--", "."],
+            cwd=root, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return Counter()
+    return Counter(line for line in out.splitlines() if line.endswith(".py"))
+
+
+def rank(metrics: Mapping[str, FileMetrics], root: Path, top: int = TOP) -> list[Hotspot]:
+    """The ``top`` functions by complexity x (1 + churn)."""
+    changes = churn(root)
+    spots = []
+    for path, file_metrics in metrics.items():
+        for fn in file_metrics.functions:
+            if fn.complexity < MIN_COMPLEXITY:
+                continue
+            n = changes.get(path, 0)
+            spots.append(
+                fn.model_copy(update={"churn": n, "score": float(fn.complexity * (1 + n))})
+            )
+    spots.sort(key=lambda h: (-h.score, h.path, h.line))
+    return spots[:top]

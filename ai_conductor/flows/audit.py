@@ -1,0 +1,143 @@
+"""The audit flow: analyse a codebase (a path, or a git URL and branch), store and report.
+
+This is the flow nightly deployments schedule. The analysis itself is the same library call
+`conductor analyze` makes; the flow adds the checkout, report files, Prefect artifacts, the
+audit-log trail and the quality gate as the flow run's final state.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import task
+from prefect.logging import get_run_logger
+from pydantic import BaseModel, Field
+
+from ai_conductor._prefect import conductor_flow
+from ai_conductor.analysis import AnalysisReport, analyze
+from ai_conductor.errors import ConductorError, UsageError
+from ai_conductor.settings import get_settings
+from ai_conductor.store import events as ev
+from ai_conductor.store import open_audit_log
+
+GIT_PREFIXES = ("https://", "http://", "ssh://", "git@", "file://")
+
+
+class QualityGateFailed(ConductorError):
+    """Findings at or above the requested severity were reported."""
+
+    exit_code = 1
+
+
+class AuditRequest(BaseModel):
+    """Parameters of an audit run; the Prefect UI renders this as a form."""
+
+    codebase: str = "."
+    """A local directory, or a git URL (https://, ssh://, git@, file://) to clone."""
+    branch: str | None = None
+    """Branch or tag to check out when ``codebase`` is a git URL (default: its HEAD)."""
+    focus: list[str] = Field(default_factory=list)
+    """Focus areas: security, performance, complexity, database, api, algorithms, bugs, style."""
+    fail_on: Literal["critical", "high", "medium", "low", "none"] = "none"
+    """The run fails when a reported finding is at least this severe."""
+    new_only: bool = False
+    """Report (and gate on) only findings that are new since the last audit."""
+    output_dir: str | None = None
+    """Where to write analysis.json, analysis.sarif and analysis.md (default: none)."""
+    sarif_category: str = "ai-conductor"
+    tools: list[str] | None = None
+    """Analyzer tools to run (default: ruff, bandit, radon)."""
+
+
+def is_git_url(value: str) -> bool:
+    return value.startswith(GIT_PREFIXES) or value.endswith(".git")
+
+
+@contextmanager
+def checkout(request: AuditRequest) -> Iterator[tuple[Path, str]]:
+    """The directory to analyse and its identity for history (a clone lives until exit)."""
+    if not is_git_url(request.codebase):
+        path = Path(request.codebase).expanduser().resolve()
+        yield path, str(path)
+        return
+    branch = ["--branch", request.branch] if request.branch else []
+    with tempfile.TemporaryDirectory(prefix="conductor-audit-") as tmp:
+        argv = ["git", "-c", "core.hooksPath=/dev/null", "clone", "--quiet", "--depth", "50"]
+        try:
+            subprocess.run(
+                [*argv, *branch, "--", request.codebase, tmp],
+                capture_output=True, text=True, check=True, timeout=600,
+                stdin=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )  # fmt: skip
+        except subprocess.CalledProcessError as exc:
+            raise UsageError(
+                f"cannot clone {request.codebase!r}: {exc.stderr.strip()[-300:]}"
+            ) from None
+        yield Path(tmp), f"{request.codebase}#{request.branch or 'HEAD'}"
+
+
+@task(name="analyze-codebase", persist_result=False)
+def analyze_task(path: Path, codebase_id: str, request: AuditRequest) -> AnalysisReport:
+    return analyze(path, focus=request.focus, tools=request.tools, codebase_id=codebase_id)
+
+
+def _write_outputs(report: AnalysisReport, request: AuditRequest) -> list[str]:
+    from ai_conductor.reports import append_step_summary, to_markdown, write_report
+
+    warnings: list[str] = []
+    if request.output_dir:
+        out = Path(request.output_dir)
+        for name, fmt in (("analysis.json", "json"), ("analysis.sarif", "sarif"),
+                          ("analysis.md", "markdown")):  # fmt: skip
+            warnings += write_report(report, out / name, fmt, category=request.sarif_category)
+    append_step_summary(to_markdown(report), get_settings())
+    return warnings
+
+
+@conductor_flow(name="conductor-audit")
+def audit_flow(request: AuditRequest) -> dict[str, Any]:
+    """Analyse, store, report; fail the run when the quality gate fails."""
+    from ai_conductor._cli_analyze import gate
+    from ai_conductor.reports import publish_artifacts
+
+    log = get_run_logger()
+    sink = open_audit_log(get_settings())
+    workflow = f"audit:{request.codebase}"[:255]
+    sink.record(ev.AuditEvent(workflow, ev.STARTED, ev.RUNNING, agent_role="analyzer",
+                              metadata=request.model_dump(mode="json")))  # fmt: skip
+    try:
+        with checkout(request) as (path, codebase_id):
+            report = analyze_task(path, codebase_id, request)
+        if request.new_only:
+            report = report.model_copy(
+                update={"findings": [f for f in report.findings if f.status.value == "new"]}
+            )
+        for warning in _write_outputs(report, request) + report.warnings:
+            log.warning(warning)
+        keys = publish_artifacts(report)
+        failing = gate(report, request.fail_on)
+        summary = {
+            "run_id": report.run_id, "codebase_id": report.codebase_id,
+            "summary": report.summary.model_dump(mode="json"), "artifacts": keys,
+            "gate": {"fail_on": request.fail_on, "failing": len(failing)},
+        }  # fmt: skip
+    except Exception as exc:
+        sink.record(ev.AuditEvent(workflow, ev.FINISHED, ev.FAILED_STATUS, agent_role="analyzer",
+                                  error_message=str(exc)))  # fmt: skip
+        sink.flush()
+        raise
+    status = ev.FAILED_STATUS if failing else ev.COMPLETED
+    sink.record(ev.AuditEvent(workflow, ev.FINISHED, status, agent_role="analyzer",
+                              run_id=report.run_id, metadata=summary))  # fmt: skip
+    sink.flush()
+    if failing:
+        raise QualityGateFailed(
+            f"{len(failing)} finding(s) at or above {request.fail_on} in {report.codebase_id}"
+        )
+    return summary

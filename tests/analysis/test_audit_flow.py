@@ -1,0 +1,75 @@
+"""The audit flow (git URL or path) and the analyzer role inside a workflow, on real Prefect."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ai_conductor import TaskStatus, run_spec
+from ai_conductor.flows.audit import AuditRequest, QualityGateFailed, audit_flow
+from ai_conductor.settings import get_settings
+from ai_conductor.store import open_audit_log
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("prefect_api", "conductor_home")
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "origin"
+    shutil.copytree(REPO / "examples" / "defects", repo)
+    commit = ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "planted"]
+    for argv in (["init", "-q", "-b", "main"], ["add", "."], commit):
+        subprocess.run(["git", *argv], cwd=repo, check=True)
+    return repo
+
+
+def test_audit_a_git_url_writes_reports_artifacts_and_audit_rows(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+    request = AuditRequest(codebase=f"file://{git_repo}", branch="main", output_dir=str(out))
+    summary = audit_flow(request)
+    assert summary["codebase_id"] == f"file://{git_repo}#main"
+    assert summary["summary"]["total"] > 0
+    assert summary["artifacts"]
+    report = json.loads((out / "analysis.json").read_text())
+    assert report["codebase_id"] == f"file://{git_repo}#main"
+    assert json.loads((out / "analysis.sarif").read_text())["version"] == "2.1.0"
+    assert "|" in (out / "analysis.md").read_text()
+    rows = open_audit_log(get_settings()).query(workflow_id=f"audit:file://{git_repo}")
+    assert [r.action for r in rows] == ["finished", "started"]
+
+    again = audit_flow(request)  # a second clone of the same URL compares with the first
+    assert again["summary"]["new"] == 0
+    assert again["summary"]["existing"] == summary["summary"]["total"]
+
+
+def test_audit_gate_fails_the_flow_run(git_repo: Path) -> None:
+    state = audit_flow(AuditRequest(codebase=str(git_repo), fail_on="high"), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(QualityGateFailed, match="at or above high"):
+        state.result()
+
+
+def test_audit_bad_url_is_a_clear_error(tmp_path: Path) -> None:
+    state = audit_flow(AuditRequest(codebase=f"file://{tmp_path}/missing.git"), return_state=True)
+    assert state.is_failed()
+    assert "cannot clone" in str(state.result(raise_on_failure=False))
+
+
+def test_audit_yaml_runs_the_analyzer_role_and_reuses_it(tmp_path: Path) -> None:
+    code = tmp_path / "defects"
+    shutil.copytree(REPO / "examples" / "defects", code)
+    first = run_spec(REPO / "workflows" / "audit.yaml", codebase=code)
+    assert first.ok, first.summary_line()
+    output = first.results["analyze"]
+    assert output["schema_version"] == "1.0"
+    assert output["findings"]
+    assert set(output["focus"]) == {"security", "bugs", "complexity", "performance"}
+    second = run_spec(REPO / "workflows" / "audit.yaml", codebase=code)
+    assert second.tasks["analyze"].status is TaskStatus.REUSED
