@@ -235,3 +235,41 @@ def test_changed_upstream_output_reruns_dependents(codebase: Path) -> None:
     status = {k: t.status for k, t in again.tasks.items()}
     assert status == {"a": TaskStatus.COMPLETED, "b": TaskStatus.COMPLETED, "z": TaskStatus.REUSED}
     assert again.results["b"]["upstream"]["a"] == {"value": 2}
+
+
+@pytest.mark.postgres
+def test_a_workflow_on_the_postgresql_audit_log(
+    codebase: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ai_conductor.settings import reload_settings
+    from ai_conductor.store import close_all
+    from tests._pg import make_pg_database
+
+    with make_pg_database() as url:
+        monkeypatch.setenv("CONDUCTOR_DATABASE_URL", url)
+        close_all()
+        reload_settings()
+        try:
+            fail = {"command": [PY, "-c", "raise SystemExit(2)"]}
+            result = run_spec(
+                spec(
+                    [
+                        {"id": "ok", "agent": "noop"},
+                        {"id": "bad", "agent": "command", "inputs": fail},
+                        {"id": "after", "agent": "noop", "dependencies": ["bad"]},
+                    ],
+                    workflow_id="on-postgres",
+                ),
+                codebase=codebase,
+            )
+            log = open_audit_log(get_settings())
+            assert log.url.startswith("postgresql")
+            assert set(events(result.run_id)) >= {
+                ("ok", "succeeded", "completed"),
+                ("bad", "failed", "failed"),
+                ("after", "skipped", "skipped"),
+                (None, "finished", "failed"),
+            }
+        finally:
+            close_all()
+            reload_settings()

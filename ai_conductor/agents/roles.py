@@ -56,7 +56,18 @@ class AnalyzerAgent:
             )
         if inputs.get("output"):
             write_report(report, Path(str(inputs["output"])), str(inputs.get("format", "json")))
+        _publish_if_in_flow(report)
         return report.model_dump(mode="json")
+
+
+def _publish_if_in_flow(report: Any) -> None:
+    """Inside a Prefect run, attach the Markdown summary and findings table as artifacts."""
+    from prefect.context import TaskRunContext
+
+    if TaskRunContext.get() is not None:
+        from ai_conductor.reports import publish_artifacts
+
+        publish_artifacts(report)
 
 
 class _UnavailableRole:
