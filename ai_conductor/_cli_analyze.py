@@ -7,8 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ai_conductor.analysis.models import AnalysisReport, FindingStatus, Severity
 
@@ -37,7 +39,9 @@ def gate(report: AnalysisReport, fail_on: str) -> list[str]:
 def summary(report: AnalysisReport) -> Table:
     """One screen: counts by severity and category, history, tools, top hotspots."""
     s = report.summary
-    table = Table(title=f"analysis of {report.codebase}", title_justify="left", show_header=False)
+    table = Table(
+        title=Text(f"analysis of {report.codebase}"), title_justify="left", show_header=False
+    )
     table.add_column(style="bold")
     table.add_column()
     sev = ", ".join(f"{k} {v}" for k, v in s.by_severity.items() if v) or "none"
@@ -58,9 +62,11 @@ def summary(report: AnalysisReport) -> Table:
         table.add_row(f"  {run.name} {run.version or ''}".rstrip(), state)
     for spot in report.hotspots[:5]:
         where = f"{spot.path}:{spot.line} {spot.name}"
-        table.add_row("hotspot", f"{where} (complexity {spot.complexity}, churn {spot.churn})")
+        table.add_row(
+            "hotspot", Text(f"{where} (complexity {spot.complexity}, churn {spot.churn})")
+        )
     for warning in report.warnings:
-        table.add_row("warning", warning)
+        table.add_row("warning", Text(warning))
     return table
 
 
@@ -106,7 +112,7 @@ def run_analyze(
         text, warnings = render(report, fmt, category=category)
         typer.echo(text)
     for warning in warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     append_step_summary(to_markdown(report), settings)
     err.print(summary(report))
     failing = gate(report, fail_on)

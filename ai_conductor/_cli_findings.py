@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -51,7 +52,7 @@ _KEEP_WHOLE: Final = ("fingerprint", "severity", "status", "dismissed")
 
 
 def _fail(exc: ConductorError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -113,8 +114,8 @@ def _print_findings(found: list[Finding]) -> None:
             fp[:12],
             Text(severity, style=SEVERITY_STYLE.get(severity, "")),
             Text(status, style=STATUS_STYLE.get(status, "")),
-            *rest,
-            _flat(f.message)[:200],
+            *(Text(c) for c in rest),
+            Text(_flat(f.message)[:200]),
         )
     Console().print(table)
 
@@ -133,7 +134,7 @@ def _print_dismissals(dismissed: list[Dismissal]) -> None:
         table.add_column(column, overflow="fold", no_wrap=column in _KEEP_WHOLE)
     for d in dismissed:
         fp, *rest = _dismissal_cells(d)
-        table.add_row(fp[:12], *rest)
+        table.add_row(fp[:12], *(Text(c) for c in rest))
     Console().print(table)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
 from ai_conductor.spec import load_spec
 
@@ -41,7 +42,8 @@ def run_command(
         unsubscribe()
     for outcome in result.tasks.values():
         if outcome.status.value == "failed":
-            console.print(f"[red]{outcome.task_id}[/]: {outcome.error}", highlight=False)
+            console.print(f"[red]{escape(outcome.task_id)}[/]: {escape(outcome.error or '')}",
+                          highlight=False)  # fmt: skip
     style = "green" if result.ok else "bold red"
-    console.print(f"[{style}]{result.summary_line()}[/]", highlight=False)
+    console.print(f"[{style}]{escape(result.summary_line())}[/]", highlight=False)
     return 0 if result.ok else 3

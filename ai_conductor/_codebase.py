@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +76,8 @@ def codebase_digest(root: Path, cache_dir: Path | None = None) -> str:
             st = path.lstat()
         except OSError:
             continue  # deleted since listing (git ls-files still lists it)
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            continue  # FIFOs, sockets, submodule directories: nothing to read safely
         stamp: list[object] = [st.st_size, st.st_mtime_ns]
         cached = memo.get(name)
         digest = str(cached[2]) if cached and cached[:2] == stamp else None
@@ -85,8 +89,11 @@ def codebase_digest(root: Path, cache_dir: Path | None = None) -> str:
         fresh[name] = [*stamp, digest]
         total.update(f"{name}\0{digest}\n".encode("utf-8", "surrogateescape"))
     if memo_path is not None and fresh != memo:
-        memo_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(fresh))
-        tmp.replace(memo_path)
+        try:  # a private temp file: concurrent runs on one codebase must not collide
+            memo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo_path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(fresh))
+            tmp.replace(memo_path)
+        except OSError:
+            pass  # the memo only saves time
     return total.hexdigest()

@@ -18,7 +18,6 @@ from typing import Any
 
 from prefect.futures import PrefectConcurrentFuture
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.tasks import exponential_backoff
 
 from ai_conductor import _runtime
 from ai_conductor._codebase import codebase_digest
@@ -33,6 +32,8 @@ from ai_conductor.tasks.agent_step import StepInput, agent_step
 
 CACHE_VERSION = 1
 STOP_GRACE_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 300.0
+"""Longest wait between two attempts (the backoff doubles from ``retry_delay`` up to this)."""
 _KEY_EXCLUDED_TASK_FIELDS = {"name", "description", "timeout", "retry_attempts"}
 _KEY_EXCLUDED_AGENT_FIELDS = {"enabled", "timeout", "retry_attempts", "retry_delay"}
 
@@ -85,6 +86,8 @@ class GraphRun:
         }
         self.results: dict[str, StepResult] = {}
         self.tasks = {t.id: t for t in spec.tasks}
+        self.benign: set[str] = set()
+        """Tasks skipped because their agent is disabled (or depends on such): not failures."""
         self._variants: dict[tuple[str, int, float], Any] = {}
         self.handle = _runtime.open_run(run_id)
 
@@ -153,7 +156,9 @@ class GraphRun:
             self._variants[key] = agent_step.with_options(
                 name=f"agent-step:{agent_name}",
                 retries=retries,
-                retry_delay_seconds=exponential_backoff(backoff_factor=delay) if delay > 0 else 0,
+                retry_delay_seconds=[min(delay * 2**i, MAX_BACKOFF_SECONDS) for i in range(retries)]
+                if delay > 0 and retries
+                else 0,
                 result_storage=storage_for(self.settings.results_dir),
                 refresh_cache=self.fresh,
             )
@@ -193,6 +198,8 @@ class GraphRun:
                 why = f"upstream {', '.join(blocked)} did not complete" if blocked else (
                     f"agent {task.agent!r} is disabled"
                 )  # fmt: skip
+                if all(d in self.benign for d in blocked):  # disabled, not failed: not an error
+                    self.benign.add(task_id)
                 waiting.remove(task_id)
                 self._finish(task, TaskStatus.SKIPPED, error=why)
 
@@ -203,32 +210,18 @@ class GraphRun:
         self._event(
             None, ev.STARTED, ev.RUNNING, codebase=str(self.codebase), tasks=len(self.outcomes)
         )
-        digest = codebase_digest(self.codebase, self.settings.home_dir / "cache")
-        waiting = topological_order({t.id: t.dependencies for t in self.spec.tasks})
-        running: dict[cf.Future[Any], tuple[TaskSpec, Any]] = {}
-        status = RunStatus.COMPLETED
-        width = self.spec.settings.max_parallel_tasks
-        runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=width)
-        with runner:
-            while True:
-                self._skip_blocked(waiting)
-                for task_id in [w for w in waiting if self._ready(w)]:
-                    waiting.remove(task_id)
-                    task = self.tasks[task_id]
-                    fut = self._submit(runner, task, digest)
-                    running[fut.wrapped_future] = (task, fut)
-                if not running:
-                    break
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                done, _ = cf.wait(running, timeout=left, return_when=cf.FIRST_COMPLETED)
-                if not done:
-                    status = RunStatus.TIMED_OUT
-                    self._stop(running, waiting, f"workflow_timeout of {timeout:g}s reached")
-                    break
-                for wrapped in done:
-                    task, fut = running.pop(wrapped)
-                    self._collect(task, fut)
-        if status is RunStatus.COMPLETED and not all(o.ok for o in self.outcomes.values()):
+        try:
+            status = self._schedule(deadline, timeout)
+        except BaseException as exc:  # Ctrl-C, Prefect cancellation, a crash: stop the agents
+            self.handle.cancel.set()
+            self._event(None, ev.FINISHED, ev.FAILED_STATUS, error=f"run interrupted: {exc!r}")
+            raise
+        failed = any(
+            o.status is TaskStatus.FAILED
+            or (o.status is TaskStatus.SKIPPED and o.task_id not in self.benign)
+            for o in self.outcomes.values()
+        )  # fmt: skip
+        if status is RunStatus.COMPLETED and failed:
             status = RunStatus.FAILED
         result = WorkflowResult(
             workflow_id=self.spec.workflow_id,
@@ -243,6 +236,31 @@ class GraphRun:
         finished = ev.COMPLETED if status is RunStatus.COMPLETED else status.value
         self._event(None, ev.FINISHED, finished, duration_s=result.duration_s, **result.counts())
         return result
+
+    def _schedule(self, deadline: float | None, timeout: float | None) -> RunStatus:
+        digest = codebase_digest(self.codebase, self.settings.home_dir / "cache")
+        waiting = topological_order({t.id: t.dependencies for t in self.spec.tasks})
+        running: dict[cf.Future[Any], tuple[TaskSpec, Any]] = {}
+        width = self.spec.settings.max_parallel_tasks
+        runner: ThreadPoolTaskRunner[Any] = ThreadPoolTaskRunner(max_workers=width)
+        with runner:
+            while True:
+                if deadline is not None and time.monotonic() >= deadline:
+                    self._stop(running, waiting, f"workflow_timeout of {timeout:g}s reached")
+                    return RunStatus.TIMED_OUT
+                self._skip_blocked(waiting)
+                for task_id in [w for w in waiting if self._ready(w)]:
+                    waiting.remove(task_id)
+                    task = self.tasks[task_id]
+                    fut = self._submit(runner, task, digest)
+                    running[fut.wrapped_future] = (task, fut)
+                if not running:
+                    return RunStatus.COMPLETED
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                done, _ = cf.wait(running, timeout=left, return_when=cf.FIRST_COMPLETED)
+                for wrapped in done:
+                    task, fut = running.pop(wrapped)
+                    self._collect(task, fut)
 
     def _ready(self, task_id: str) -> bool:
         deps = self.tasks[task_id].dependencies

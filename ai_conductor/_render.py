@@ -67,12 +67,12 @@ class RunView:
                 table.add_column(col, overflow="fold")
             for task_id, row in self.rows.items():
                 table.add_row(
-                    task_id,
-                    row["agent"],
+                    Text(task_id),
+                    Text(row["agent"]),
                     Text(row["status"], style=STYLE.get(row["status"], "")),
                     row["attempt"],
                     row["time"],
-                    row["note"],
+                    Text(row["note"]),
                 )
             return table
 
@@ -104,7 +104,10 @@ def log_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(col, overflow="fold")
     for row in rows:
         cells = _log_cells(row)
-        table.add_row(*cells[:6], Text(cells[6], style=STYLE.get(cells[6], "")), cells[7])
+        table.add_row(
+            *(Text(c) for c in cells[:6]), Text(cells[6], style=STYLE.get(cells[6], "")),
+            Text(cells[7]),
+        )  # fmt: skip
     return table
 
 

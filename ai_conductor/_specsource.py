@@ -61,9 +61,12 @@ def parse_document(text: str, source: str) -> Located:
                 [SpecProblem(f"JSON syntax error: {exc.msg}", line=exc.lineno, column=exc.colno)],
             ) from None
         located = Located(data)
-        # JSON is YAML's flow style: reuse the YAML walk for line numbers
-        with contextlib.suppress(yaml.YAMLError):
-            _walk(yaml.compose(text, Loader=yaml.SafeLoader), "", located, [])
+        duplicates: list[SpecProblem] = []
+        # JSON is YAML's flow style: reuse the YAML walk for line numbers and duplicate keys
+        with contextlib.suppress(yaml.YAMLError, RecursionError):
+            _walk(yaml.compose(text, Loader=yaml.SafeLoader), "", located, duplicates)
+        if duplicates:
+            raise SpecError(source, duplicates)
         return located
     loader = yaml.SafeLoader(text)
     try:
@@ -77,15 +80,19 @@ def parse_document(text: str, source: str) -> Located:
         raise SpecError(source, [problem]) from None
     except yaml.YAMLError as exc:
         raise SpecError(source, [SpecProblem(f"YAML syntax error: {exc}")]) from None
+    except RecursionError:
+        raise SpecError(
+            source, [SpecProblem("the YAML nests too deeply (recursive alias?)")]
+        ) from None
     finally:
         loader.dispose()
     if data is None:
         raise SpecError(source, [SpecProblem("the spec is empty", hint="see workflows/*.yaml")])
     located = Located(data)
-    duplicates: list[SpecProblem] = []
-    _walk(node, "", located, duplicates)
-    if duplicates:
-        raise SpecError(source, duplicates)
+    found: list[SpecProblem] = []
+    _walk(node, "", located, found)
+    if found:
+        raise SpecError(source, found)
     return located
 
 

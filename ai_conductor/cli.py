@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the run finished but a quality gate failed; 2 bad usage
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ai_conductor.errors import ConductorError, UsageError
 
@@ -47,7 +49,7 @@ CodebaseOpt = Annotated[
 
 
 def _fail(exc: ConductorError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -176,6 +178,55 @@ def analyze(
 
 
 @app.command()
+def implement(
+    analysis: Annotated[
+        Path, typer.Option(help="analysis.json from `conductor analyze`.", show_default=False)
+    ],
+    codebase: Annotated[
+        Path | None, typer.Option(help="Codebase to change (default: the analysed one).")
+    ] = None,
+    focus: Annotated[
+        list[str] | None, typer.Option(help="Only findings in these areas (repeatable).")
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="builtin (ruff's safe fixes, offline) or fake (scripted, tests).")
+    ] = "builtin",
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Apply verified patches to the checkout.")
+    ] = False,
+    attempts: Annotated[int, typer.Option(min=1, max=10, help="Attempts per change.")] = 3,
+    test_command: Annotated[
+        str | None,
+        typer.Option(help="The project's test command (default: pytest when detected; '' none)."),
+    ] = None,
+    test_timeout: Annotated[float, typer.Option(min=1, help="Seconds the tests may take.")] = 600,
+    min_severity: Annotated[str, typer.Option(help="Lowest severity to fix.")] = "low",
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose changes for an analysis' findings and keep only verified ones.
+
+    Each change is made in its own git worktree on a branch conductor/<workflow>/<task>/<file>
+    (a non-git codebase is copied into a temporary repository). The gate re-runs the analyzer
+    (the targeted findings must be gone and nothing new at or above medium may appear) and the
+    project's tests; failures are fed back to the backend for the next attempt. Kept changes
+    stay on their branch with a patch file under $CONDUCTOR_HOME/patches; your checkout is
+    changed only with --apply, which refuses when touched files have local changes. Every
+    attempt is in the audit log (`conductor logs --action attempt`).
+    """
+    from ai_conductor._cli_implement import run_implement
+
+    try:
+        code = run_implement(
+            analysis, codebase=codebase, focus=focus or [], backend=backend, apply=apply,
+            attempts=attempts, test_command=test_command, test_timeout=test_timeout,
+            min_severity=min_severity, as_json=as_json,
+        )  # fmt: skip
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
 def validate(
     spec: Annotated[Path, typer.Argument(help="Workflow spec, YAML or JSON.", show_default=False)],
 ) -> None:
@@ -255,7 +306,20 @@ def logs(
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``conductor`` script."""
     try:
-        return app(args=argv, prog_name="conductor")
+        return app(args=argv, prog_name="conductor", standalone_mode=True)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # e.g. --output into a read-only folder: the input is wrong
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug, not the user's fault: one line, exit 3, never 1 (gate)
+        err.print(
+            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            "(please report it; set CONDUCTOR_DEBUG=1 for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if os.environ.get("CONDUCTOR_DEBUG"):
+            raise
+        sys.exit(3)

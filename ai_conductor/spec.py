@@ -99,7 +99,8 @@ class WorkflowSpec(_Model):
     )
     description: str = ""
     codebase: str = "."
-    """Default codebase for every task (relative paths resolve against the spec's folder)."""
+    """Default codebase for every task (a relative path resolves against the working directory;
+    ``--codebase`` overrides it)."""
     settings: WorkflowSettings = Field(
         default_factory=WorkflowSettings, validation_alias=AliasChoices("settings", "conductor")
     )
@@ -180,6 +181,21 @@ def validate_data(
     return spec
 
 
+def _codebase_path_problems(task: TaskSpec, i: int) -> list[SpecProblem]:
+    sub_dir = task.inputs.get("codebase_path")
+    if sub_dir is None or (
+        isinstance(sub_dir, str) and not sub_dir.startswith("/") and ".." not in sub_dir.split("/")
+    ):
+        return []
+    return [
+        SpecProblem(
+            f"codebase_path {sub_dir!r} must be a relative folder inside the codebase",
+            f"tasks[{i}].inputs.codebase_path",
+            hint="use a path like 'src' or '.'; point --codebase elsewhere instead",
+        )
+    ]
+
+
 def check_graph(spec: WorkflowSpec, catalog: AgentCatalog | None = None) -> list[SpecProblem]:
     """Duplicate ids, unknown dependencies, cycles, unknown agents and agents' input checks.
 
@@ -218,6 +234,7 @@ def check_graph(spec: WorkflowSpec, catalog: AgentCatalog | None = None) -> list
                 problems.append(
                     SpecProblem("a task cannot depend on itself", f"tasks[{i}].dependencies[{j}]")
                 )
+        problems.extend(_codebase_path_problems(task, i))
         name, _ = spec.agent_config(task.agent)
         if task.agent in spec.agents or catalog.is_known(name):
             problems.extend(

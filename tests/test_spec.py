@@ -151,3 +151,24 @@ def test_seed_aliases_task_id_and_agent_role() -> None:
     spec = parse_spec("workflow_id: w\ntasks:\n  - {task_id: a, agent_role: noop}\n")
     assert spec.tasks[0].id == "a"
     assert spec.tasks[0].agent == "noop"
+
+
+def test_json_duplicate_keys_and_escaping_codebase_path() -> None:
+    with pytest.raises(SpecError, match="duplicate key 'workflow_id'"):
+        parse_spec('{"workflow_id": "a", "workflow_id": "b"}', source="w.json")
+    msg = problems(
+        "workflow_id: w\ntasks:\n  - {id: t, agent: noop, inputs: {codebase_path: ../elsewhere}}\n"
+    )
+    assert "must be a relative folder inside the codebase" in msg[0]
+
+
+def test_markup_in_a_spec_cannot_break_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "markup.yaml"
+    bad.write_text('workflow_id: m\ntasks:\n  - {id: a, agent: noop, dependencies: ["[/etc]"]}\n')
+    conductor = Path(sys.executable).parent / "conductor"
+    out = subprocess.run([str(conductor), "validate", str(bad)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "unknown dependency '[/etc]'" in out.stderr

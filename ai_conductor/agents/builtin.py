@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ OUTPUT_LIMIT = 64_000
 """Characters of stdout/stderr kept in a command's result (the tail); the rest is dropped."""
 
 POLL_SECONDS = 0.1
+ORPHAN_GRACE_SECONDS = 2.0
+"""After the command exits, how long children it left behind may keep its output pipes open."""
 
 
 class NoopAgent:
@@ -67,6 +70,10 @@ class CommandAgent:
             raise AgentUnavailable(f"task {task.id!r}: {'; '.join(problems)}")
         argv = [str(part) for part in task.inputs["command"]]
         env = {**os.environ, **{k: str(v) for k, v in task.inputs.get("env", {}).items()}}
+        if not context.codebase.is_dir():
+            raise AgentUnavailable(
+                f"task {task.id!r}: working directory {str(context.codebase)!r} is not a directory"
+            )
         try:
             proc = subprocess.Popen(
                 argv,
@@ -100,13 +107,21 @@ class CommandAgent:
     def _wait(
         proc: subprocess.Popen[str], context: TaskContext, argv: list[str]
     ) -> tuple[str, str]:
+        exited_at: float | None = None
         while True:
             remaining = context.remaining()
             step = POLL_SECONDS if remaining is None else min(POLL_SECONDS, remaining)
             try:
-                return proc.communicate(timeout=max(step, 0.001))
+                out = proc.communicate(timeout=max(step, 0.001))
+                _kill_group(proc)  # leftovers of the finished command's session
+                return out
             except subprocess.TimeoutExpired:
                 expired = context.remaining() == 0.0
+                if proc.poll() is not None:  # exited, but a background child holds the pipes
+                    exited_at = exited_at or time.monotonic()
+                    if time.monotonic() - exited_at > ORPHAN_GRACE_SECONDS:
+                        _kill_group(proc)
+                        return proc.communicate()
                 if not (expired or context.cancel.is_set()):
                     continue
             _kill_group(proc)

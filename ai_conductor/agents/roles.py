@@ -83,8 +83,50 @@ class _UnavailableRole:
         )
 
 
-class ImplementerAgent(_UnavailableRole):
-    role = "implementer"
+class ImplementerAgent:
+    """Fixes findings with verified changes (see `conductor implement`).
+
+    The analysis comes from ``inputs.analysis`` (a path to analysis.json) or from an upstream
+    analyzer task. Inputs (optional): ``focus`` (area or list), ``attempts``, ``apply``,
+    ``test_command`` (argv list; [] for none), ``test_timeout``, ``min_severity``. The agent's
+    ``backend`` (default builtin) and ``options`` (handed to the backend) choose who proposes.
+    """
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+
+    def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
+        from ai_conductor.analysis.models import AnalysisReport, Severity
+        from ai_conductor.implement import ImplementOptions, implement
+        from ai_conductor.reports import load_analysis
+
+        inputs = task.inputs
+        if inputs.get("analysis"):
+            analysis = load_analysis(Path(str(inputs["analysis"])))
+        else:
+            found = [
+                o for o in context.upstream.values() if "schema_version" in o and "findings" in o
+            ]
+            if not found:
+                raise AgentUnavailable(
+                    f"task {task.id!r} has no analysis: depend on an analyzer task or set "
+                    "inputs.analysis to an analysis.json"
+                )
+            analysis = AnalysisReport.model_validate(found[0])
+        focus = inputs.get("focus", [])
+        options = ImplementOptions(
+            backend=self.config.backend or "builtin",
+            backend_options=dict(self.config.options),
+            focus=[focus] if isinstance(focus, str) else list(focus),
+            min_severity=Severity(str(inputs.get("min_severity", "low"))),
+            attempts=int(inputs.get("attempts", 3)),
+            apply=bool(inputs.get("apply", False)),
+            test_command=inputs.get("test_command"),
+            test_timeout=float(inputs.get("test_timeout", 600)),
+            workflow_id=context.workflow_id,
+            task_id=context.task_id,
+        )
+        return implement(analysis, context.codebase, options).model_dump(mode="json")
 
 
 class RefinerAgent(_UnavailableRole):

@@ -138,12 +138,18 @@ def _drain(
         done += 1
         try:
             result = fut.result()
-        except (AnalysisToolError, OSError, cf.process.BrokenProcessPool) as exc:
-            outcome.run.error = f"{tool.name}: {exc}"
+        except Exception as exc:  # any plugin failure costs that tool's chunk, not the analysis
+            kind = "" if isinstance(exc, AnalysisToolError) else f"{type(exc).__name__}: "
+            outcome.run.error = f"{tool.name}: {kind}{exc}"
             continue
+
         if tool.per_file:
             entries = _split(result, chunk)
-            cache.put(tool.name, key, ((p, fileset.files[p], e) for p, e in entries.items()))
+            cacheable = [  # files a tool could not read are retried next time, not cached clean
+                (p, fileset.files[p], e) for p, e in entries.items()
+                if p in fileset.files and not any(p in err for err in result.errors)
+            ]  # fmt: skip
+            cache.put(tool.name, key, cacheable)
         else:
             entries = {WHOLE: (result.findings, None)}
             cache.put(tool.name, key, [(WHOLE, fileset.digest(), entries[WHOLE])])
@@ -153,6 +159,17 @@ def _drain(
             outcome.run.error = f"{len(result.errors)} file(s) not analysed: {result.errors[0]}"
         if progress:
             progress("analyzing", done, total)
+
+
+def history_key(codebase_id: str, focus: Sequence[str], tools: Sequence[str] | None) -> str:
+    """Runs are compared only with runs that looked at the same things: a focused or
+    tool-restricted run gets its own history, so it never turns the rest into 'fixed'."""
+    key = codebase_id
+    if focus:
+        key += "?focus=" + ",".join(sorted(focus))
+    if tools and sorted(tools) != sorted(DEFAULT_TOOLS):
+        key += ("&" if "?" in key else "?") + "tools=" + ",".join(sorted(tools))
+    return key
 
 
 def check_focus(focus: Sequence[str]) -> list[str]:
@@ -211,7 +228,7 @@ def scan(
     return AnalysisReport(
         run_id=uuid.uuid4().hex,
         codebase=str(root),
-        codebase_id=codebase_id or str(root),
+        codebase_id=history_key(codebase_id or str(root), areas, tools),
         started_at=started,
         finished_at=datetime.now(UTC),
         focus=areas,
@@ -242,8 +259,13 @@ def analyze(
     report = scan(codebase, settings=settings, **options)
     memory = FindingsMemory.open(settings)
     previous = memory.previous_findings(report.codebase_id)
-    if previous is not None and report.focus:
-        previous = [f for f in previous if _in_focus(f, report.focus)]
+    incomplete = {t.name for t in report.tools if not t.available or t.error}
+    if previous is not None:  # what this run could not re-check is not 'fixed'
+        skipped = {s.path for s in report.skipped}
+        previous = [
+            f for f in previous
+            if _in_focus(f, report.focus) and f.tool not in incomplete and f.path not in skipped
+        ]  # fmt: skip
     report = classify(report, previous, memory.dismissed())
     if remember:
         memory.record(report)

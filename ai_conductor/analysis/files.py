@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,10 @@ def _candidates(root: Path) -> list[str]:
 
 def _why_skip(root: Path, rel: str, data: bytes | None, path: Path) -> str | None:
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # dangling, or a loop
+            return "broken or looping symlink (not followed)"
         if not target.is_relative_to(root):
             return "symlink pointing outside the codebase (not followed)"
         return "symlink (its target is analysed under its own path)"
@@ -84,16 +88,32 @@ def collect(root: Path) -> FileSet:
     result = FileSet(root)
     for rel in sorted(set(_candidates(root))):
         path = root / rel
-        data: bytes | None
         try:
-            data = None if path.is_symlink() else path.read_bytes()
+            info = path.lstat()
         except OSError:
-            data = None
-        if not path.is_symlink() and data is None and not path.exists():
             continue  # listed by git but deleted in the work tree
-        why = _why_skip(root, rel, data, path)
-        if why:
-            result.skipped.append(SkippedFile(path=rel, reason=why))
-        elif data is not None:
+        data: bytes | None = None
+        if stat.S_ISLNK(info.st_mode):
+            why = _why_skip(root, rel, None, path)
+        elif not stat.S_ISREG(info.st_mode):  # FIFOs, sockets, devices: reading could block
+            why = "not a regular file"
+        elif info.st_size > MAX_FILE_BYTES:
+            why = f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
+        elif rel.encode("utf-8", "surrogateescape") != rel.encode("utf-8", "replace"):
+            why = "file name is not valid UTF-8"
+        else:
+            data = _read(path)
+            why = _why_skip(root, rel, data, path)
+        if why or data is None:
+            shown = rel.encode("utf-8", "replace").decode()
+            result.skipped.append(SkippedFile(path=shown, reason=why or "unreadable"))
+        else:
             result.files[rel] = hashlib.blake2b(data, digest_size=16).hexdigest()
     return result
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

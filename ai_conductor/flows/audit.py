@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from prefect import task
 from prefect.logging import get_run_logger
@@ -55,6 +56,14 @@ class AuditRequest(BaseModel):
     """Analyzer tools to run (default: ruff, bandit, radon)."""
 
 
+def without_credentials(url: str) -> str:
+    """``https://user:token@host/x`` -> ``https://host/x``: secrets never reach logs or reports."""
+    parts = urlsplit(url)
+    if parts.scheme and "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return url
+
+
 def is_git_url(value: str) -> bool:
     return value.startswith(GIT_PREFIXES) or value.endswith(".git")
 
@@ -76,10 +85,10 @@ def checkout(request: AuditRequest) -> Iterator[tuple[Path, str]]:
                 stdin=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
             )  # fmt: skip
         except subprocess.CalledProcessError as exc:
-            raise UsageError(
-                f"cannot clone {request.codebase!r}: {exc.stderr.strip()[-300:]}"
-            ) from None
-        yield Path(tmp), f"{request.codebase}#{request.branch or 'HEAD'}"
+            shown = without_credentials(request.codebase)
+            detail = exc.stderr.strip()[-300:].replace(request.codebase, shown)
+            raise UsageError(f"cannot clone {shown!r}: {detail}") from None
+        yield Path(tmp), f"{without_credentials(request.codebase)}#{request.branch or 'HEAD'}"
 
 
 @task(name="analyze-codebase", persist_result=False)
@@ -108,9 +117,11 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
 
     log = get_run_logger()
     sink = open_audit_log(get_settings())
-    workflow = f"audit:{request.codebase}"[:255]
+    shown = without_credentials(request.codebase)
+    workflow = f"audit:{shown}"[:255]
+    params = request.model_dump(mode="json") | {"codebase": shown}
     sink.record(ev.AuditEvent(workflow, ev.STARTED, ev.RUNNING, agent_role="analyzer",
-                              metadata=request.model_dump(mode="json")))  # fmt: skip
+                              metadata=params))  # fmt: skip
     try:
         with checkout(request) as (path, codebase_id):
             report = analyze_task(path, codebase_id, request)

@@ -8,6 +8,7 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
+from ai_conductor import _runtime
 from ai_conductor._engine import GraphRun
 from ai_conductor._prefect import conductor_flow
 from ai_conductor.errors import ConfigError, SpecError, SpecProblem, WorkflowFailed
@@ -69,6 +70,8 @@ def workflow_flow(request: RunRequest) -> WorkflowResult:
         result = run.execute()
     finally:
         sink.flush()
+        if request.run_id is None:  # started by Prefect (a deployment): nobody else reads it
+            _runtime.close_run(run.run_id)
     if not result.ok:
         raise WorkflowFailed(result)
     return result

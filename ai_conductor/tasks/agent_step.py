@@ -73,9 +73,9 @@ def _call(step: StepInput, context: TaskContext) -> dict[str, Any]:
                 f"agent {step.agent_name!r} timed out after {step.timeout}s"
             ) from None
     if context.remaining() == 0.0:
-        raise AgentTimeout(
-            f"agent {step.agent_name!r} returned after its {step.timeout}s time limit"
-        )
+        late = AgentTimeout(f"agent {step.agent_name!r} returned after its {step.timeout}s limit")
+        late.retryable = False  # it ran to the end: running it again would take as long
+        raise late
     if not isinstance(out, dict):
         raise AgentError(f"agent {step.agent_name!r} returned {type(out).__name__}, not a mapping")
     try:

@@ -1,0 +1,72 @@
+"""`conductor implement`: verified changes for the findings of an analysis.json."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ai_conductor.analysis.models import Severity
+from ai_conductor.errors import UsageError
+from ai_conductor.implement.models import ImplementReport
+
+
+def changes_table(report: ImplementReport) -> Table:
+    table = Table(title=f"implement ({report.backend}) in {report.codebase}", title_justify="left")
+    for col in ("change", "findings", "result", "attempts", "branch / reason"):
+        table.add_column(col, overflow="fold")
+    for c in report.changes:
+        last = c.attempts[-1].reason if c.attempts else ""
+        where = c.branch or last
+        table.add_row(
+            Text(c.group), str(len(c.findings)), c.status.value, str(len(c.attempts)), Text(where)
+        )
+    return table
+
+
+def run_implement(
+    analysis_path: Path,
+    *,
+    codebase: Path | None,
+    focus: list[str],
+    backend: str,
+    apply: bool,
+    attempts: int,
+    test_command: str | None,
+    test_timeout: float,
+    min_severity: str,
+    as_json: bool,
+) -> int:
+    from ai_conductor.implement import ImplementOptions, implement
+    from ai_conductor.reports import load_analysis
+
+    try:
+        level = Severity(min_severity)
+    except ValueError:
+        raise UsageError(
+            f"--min-severity {min_severity!r}: choose one of {', '.join(s.value for s in Severity)}"
+        ) from None
+    analysis = load_analysis(analysis_path)
+    options = ImplementOptions(
+        backend=backend, focus=focus, min_severity=level, attempts=attempts, apply=apply,
+        test_command=shlex.split(test_command) if test_command is not None else None,
+        test_timeout=test_timeout,
+    )  # fmt: skip
+    report = implement(analysis, codebase, options)
+    if as_json or not sys.stdout.isatty():
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    err = Console(stderr=True)
+    err.print(changes_table(report))
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    kept = sum(c.status.value == "kept" for c in report.changes)
+    note = f"applied {len(report.applied)} to the checkout" if apply else "checkout untouched"
+    err.print(f"{kept} of {len(report.changes)} change(s) verified and kept; {note}")
+    return 0

@@ -1,0 +1,59 @@
+"""The implementer-backend registry.
+
+Built-in backends are named in :data:`BACKENDS`; a third-party backend is named by its import
+path ``package.module:Class``. Either way the class is instantiated with no argument, or with
+``options=`` when options are given, and must satisfy :class:`Backend`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from ai_conductor.errors import AgentUnavailable, UsageError
+from ai_conductor.implement.backends.base import Backend
+
+__all__ = ["BACKENDS", "PLANNED_BACKENDS", "Backend", "load_backend"]
+
+BACKENDS: dict[str, str] = {
+    "builtin": "ai_conductor.implement.backends.builtin:BuiltinBackend",
+    "fake": "ai_conductor.implement.backends.fake:FakeBackend",
+}
+PLANNED_BACKENDS = ("openai", "anthropic", "command")
+"""Known names that a later version provides."""
+
+
+def _unknown(name: str, why: str) -> UsageError:
+    known = ", ".join([*BACKENDS, *PLANNED_BACKENDS])
+    return UsageError(
+        f"unknown implementer backend {name!r} ({why}); choose from: {known}, "
+        "or give a backend's import path 'package.module:Class'"
+    )
+
+
+def load_backend(name: str, options: Mapping[str, Any] | None = None) -> Backend:
+    """The backend called ``name`` (a short name or ``package.module:Class``)."""
+    key = name.strip().lower()
+    if ":" not in name and key in PLANNED_BACKENDS:
+        raise AgentUnavailable(
+            f"implementer backend {key!r} is not available yet in this version; "
+            f"use one of: {', '.join(BACKENDS)}"
+        )
+    target = BACKENDS.get(key) if ":" not in name else name.strip()
+    if target is None:
+        raise _unknown(name, "not a built-in backend")
+    module_name, _, class_name = target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), class_name)
+    except ImportError as exc:
+        raise _unknown(name, f"cannot import {module_name}: {exc}") from exc
+    except AttributeError as exc:
+        raise _unknown(name, f"{module_name} has no attribute {class_name!r}") from exc
+    backend = factory(options=dict(options)) if options else factory()
+    if not isinstance(backend, Backend):
+        raise UsageError(
+            f"{target} is not an implementer backend: it needs name and "
+            "propose(request, workspace, feedback)"
+        )
+    return backend

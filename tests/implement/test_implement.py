@@ -1,0 +1,173 @@
+"""The implementer end to end: real git worktrees, real ruff fixes, the project's real tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ai_conductor.analysis import analyze
+from ai_conductor.implement import ImplementOptions, implement
+from ai_conductor.settings import get_settings
+from ai_conductor.store import open_audit_log
+from tests.conftest import BIN, cli_env
+
+pytestmark = pytest.mark.usefixtures("conductor_home")
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
+
+CORE = """import os
+
+
+def parse(text):
+    return eval(text)
+
+
+def label():
+    return f"calc"
+
+
+def add(a, b):
+    return a + b
+"""
+TESTS = """from calc.core import add, label, parse
+
+
+def test_parse():
+    assert parse("3") == 3
+
+
+def test_add_and_missing():
+    assert add(2, 3) == 5
+    assert label() == "calc"
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "calc-repo"
+    (root / "calc").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "calc" / "__init__.py").write_text("")
+    (root / "calc" / "core.py").write_text(CORE)
+    (root / "tests" / "test_core.py").write_text(TESTS)
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\ntestpaths = ['tests']\n")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
+    return root
+
+
+def status(root: Path) -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def attempts(run_id: str) -> list[tuple[str, str | None]]:
+    rows = open_audit_log(get_settings()).query(run_id=run_id, action="attempt", limit=100)
+    return [(r.status, r.error_message) for r in reversed(rows)]
+
+
+def test_builtin_fixes_autofixable_findings_and_leaves_the_checkout_alone(repo: Path) -> None:
+    analysis = analyze(repo)
+    fixable = {f.rule_id for f in analysis.findings if f.fixable}
+    assert {"F401", "F541"} <= fixable
+    report = implement(analysis, repo, ImplementOptions(backend="builtin"))
+    (change,) = report.changes
+    assert change.status.value == "kept", change.attempts[-1].reason
+    assert status(repo) == ""
+    assert (repo / "calc" / "core.py").read_text() == CORE
+    patch = Path(change.patch or "").read_text()
+    assert "-import os" in patch
+    assert '+    return "calc"' in patch
+    branch = subprocess.run(["git", "branch", "--list", change.branch or "?"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert change.branch in branch
+    assert change.attempts[0].verification is not None
+    assert change.attempts[0].verification.tests is not None
+    assert change.attempts[0].verification.tests.passed
+    assert attempts(report.run_id) == [("kept", None)]
+
+    applied = implement(analysis, repo, ImplementOptions(backend="builtin", apply=True))
+    assert applied.applied == ["file:calc/core.py"]
+    assert "import os" not in (repo / "calc" / "core.py").read_text()
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                           cwd=repo, capture_output=True, text=True)  # fmt: skip
+    assert tests.returncode == 0, tests.stdout
+
+
+def test_a_change_that_breaks_the_tests_is_discarded_and_the_next_attempt_kept(
+    repo: Path,
+) -> None:
+    analysis = analyze(repo)
+    breaking = [{"path": "calc/core.py", "search": "return eval(text)", "replace": "return text"}]
+    correct = [
+        {"path": "calc/core.py", "search": "return eval(text)", "replace": "return int(text)"}
+    ]
+    options = ImplementOptions(
+        backend="fake", backend_options={"script": [breaking, correct]}, focus=["security"]
+    )
+    report = implement(analysis, repo, options)
+    (change,) = report.changes
+    assert [a.status.value for a in change.attempts] == ["discarded", "kept"]
+    assert "test" in change.attempts[0].reason.lower()
+    log = attempts(report.run_id)
+    assert log[0][0] == "discarded"
+    assert "test" in (log[0][1] or "").lower()
+    assert log[1] == ("kept", None)
+    assert status(repo) == ""
+
+
+def test_an_edit_outside_the_worktree_is_refused_and_recorded(repo: Path, tmp_path: Path) -> None:
+    analysis = analyze(repo)
+    escape = [{"path": "../../outside.py", "search": "", "replace": "print('pwned')\n"}]
+    report = implement(
+        analysis, repo,
+        ImplementOptions(backend="fake", backend_options={"script": [escape]}, attempts=1,
+                         focus=["security"]),
+    )  # fmt: skip
+    (change,) = report.changes
+    assert change.status.value == "error"
+    assert not list(tmp_path.rglob("outside.py"))
+    assert attempts(report.run_id)[0][0] == "error"
+
+
+def test_cli_implement_and_apply_refuses_local_changes(
+    repo: Path, tmp_path: Path, conductor_home: Path
+) -> None:
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = tmp_path / "analysis.json"
+    subprocess.run([str(BIN / "conductor"), "analyze", "--codebase", str(repo), "-o", str(out)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    run = subprocess.run([str(BIN / "conductor"), "implement", "--analysis", str(out)],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert [c["status"] for c in report["changes"]] == ["kept"]
+    assert status(repo) == ""
+
+    (repo / "calc" / "core.py").write_text(CORE + "\n# my local edit\n")
+    refused = subprocess.run(
+        [str(BIN / "conductor"), "implement", "--analysis", str(out), "--apply"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "calc/core.py" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert (repo / "calc" / "core.py").read_text().endswith("# my local edit\n")
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_improve_workflow_analyze_then_implement(repo: Path) -> None:
+    from ai_conductor import run_spec
+    from tests.conftest import REPO
+
+    result = run_spec(REPO / "workflows" / "improve.yaml", codebase=repo)
+    assert result.ok, result.summary_line()
+    changes = result.results["fix"]["changes"]
+    assert [c["status"] for c in changes] == ["kept"]
+    assert changes[0]["branch"].startswith("conductor/improve/fix/")
+    assert status(repo) == ""
