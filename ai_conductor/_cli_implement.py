@@ -43,8 +43,13 @@ def run_implement(
     test_timeout: float,
     min_severity: str,
     as_json: bool,
+    backend_options: dict[str, object] | None = None,
+    budget: tuple[int | None, float | None, float | None] = (None, None, None),
+    group_by: str = "file",
+    concurrency: int = 2,
 ) -> int:
     from ai_conductor.implement import ImplementOptions, implement
+    from ai_conductor.implement.budget import Budget
     from ai_conductor.reports import load_analysis
 
     try:
@@ -57,7 +62,9 @@ def run_implement(
     options = ImplementOptions(
         backend=backend, focus=focus, min_severity=level, attempts=attempts, apply=apply,
         test_command=shlex.split(test_command) if test_command is not None else None,
-        test_timeout=test_timeout,
+        test_timeout=test_timeout, backend_options=dict(backend_options or {}),
+        budget=Budget(max_tokens=budget[0], max_cost_usd=budget[1], max_seconds=budget[2]),
+        group_by=group_by, concurrency=concurrency,
     )  # fmt: skip
     report = implement(analysis, codebase, options)
     if as_json or not sys.stdout.isatty():
@@ -69,4 +76,10 @@ def run_implement(
     kept = sum(c.status.value == "kept" for c in report.changes)
     note = f"applied {len(report.applied)} to the checkout" if apply else "checkout untouched"
     err.print(f"{kept} of {len(report.changes)} change(s) verified and kept; {note}")
-    return 0
+    if report.stopped:
+        err.print(f"[bold yellow]stopped early:[/] {escape(report.stopped)}")
+    for group, why in report.not_applied.items():
+        err.print(f"[bold red]error:[/] {escape(group)}: {escape(why)}", highlight=False)
+    if report.not_applied:
+        err.print("the refused changes stay on their branches; their patches are listed above")
+    return 2 if report.not_applied else 0

@@ -189,8 +189,34 @@ def implement(
         list[str] | None, typer.Option(help="Only findings in these areas (repeatable).")
     ] = None,
     backend: Annotated[
-        str, typer.Option(help="builtin (ruff's safe fixes, offline) or fake (scripted, tests).")
+        str,
+        typer.Option(
+            help="builtin (ruff's safe fixes, offline), openai (any OpenAI-compatible endpoint: "
+            "OpenAI, Azure, Ollama, vLLM, llama.cpp, LM Studio, OpenRouter), anthropic, "
+            "command (a coding agent CLI: --preset cursor|roo|claude|aider|codex) or fake."
+        ),
     ] = "builtin",
+    model: Annotated[str | None, typer.Option(help="Model for openai/anthropic.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Endpoint for openai, e.g. http://127.0.0.1:11434/v1.")
+    ] = None,
+    preset: Annotated[str | None, typer.Option(help="Agent CLI for --backend command.")] = None,
+    backend_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=VALUE handed to the backend (repeatable; VALUE is JSON when it parses), "
+            "e.g. timeout=120, price_input_per_mtok=0.15, structured=json_object."
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, help="Budget: stop after this many LLM tokens.")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(min=0, help="Budget: stop after this many US dollars.")
+    ] = None,
+    max_seconds: Annotated[
+        float | None, typer.Option(min=1, help="Budget: stop starting attempts after this.")
+    ] = None,
     apply: Annotated[
         bool, typer.Option("--apply", help="Apply verified patches to the checkout.")
     ] = False,
@@ -201,6 +227,12 @@ def implement(
     ] = None,
     test_timeout: Annotated[float, typer.Option(min=1, help="Seconds the tests may take.")] = 600,
     min_severity: Annotated[str, typer.Option(help="Lowest severity to fix.")] = "low",
+    group_by: Annotated[
+        str, typer.Option(help="One change per 'file' (patches never overlap) or per 'rule'.")
+    ] = "file",
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="Changes worked on at once (one worktree each).")
+    ] = 2,
     as_json: JsonOpt = False,
 ) -> None:
     """Propose changes for an analysis' findings and keep only verified ones.
@@ -211,15 +243,75 @@ def implement(
     project's tests; failures are fed back to the backend for the next attempt. Kept changes
     stay on their branch with a patch file under $CONDUCTOR_HOME/patches; your checkout is
     changed only with --apply, which refuses when touched files have local changes. Every
-    attempt is in the audit log (`conductor logs --action attempt`).
+    attempt is in the audit log (`conductor logs --action attempt`). LLM replies are untrusted:
+    malformed replies are retried then rejected, edits outside the worktree refused, nothing a
+    model says is executed; 429/5xx are retried with backoff behind a circuit breaker; a spent
+    budget (--max-tokens/--max-cost/--max-seconds) stops the run cleanly ("stopped" in the
+    report). API keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY.
     """
     from ai_conductor._cli_implement import run_implement
 
     try:
+        backend_options = _key_values(backend_option or [], "--backend-option")
+        named = {"model": model, "base_url": base_url, "preset": preset}
+        backend_options |= {k: v for k, v in named.items() if v}
         code = run_implement(
             analysis, codebase=codebase, focus=focus or [], backend=backend, apply=apply,
             attempts=attempts, test_command=test_command, test_timeout=test_timeout,
-            min_severity=min_severity, as_json=as_json,
+            min_severity=min_severity, as_json=as_json, backend_options=backend_options,
+            budget=(max_tokens, max_cost, max_seconds), group_by=group_by,
+            concurrency=concurrency,
+        )  # fmt: skip
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+def _key_values(items: list[str], flag: str) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; VALUE decoded as JSON when it parses, else kept as text."""
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {flag} timeout=120")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+@app.command()
+def refine(
+    codebase: Annotated[Path, typer.Option(help="Codebase to refine.")] = Path("."),
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            help="Review dependencies and configuration for a stack: python, "
+            "python_postgres, python_postgres_weaviate."
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Apply the verified tidy-up to the checkout.")
+    ] = False,
+    no_tidy: Annotated[bool, typer.Option("--no-tidy", help="Skip formatting/imports.")] = False,
+    no_types: Annotated[bool, typer.Option("--no-types", help="Skip the mypy report.")] = False,
+    test_command: Annotated[
+        str | None, typer.Option(help="The project's test command (default: detected).")
+    ] = None,
+    test_timeout: Annotated[float, typer.Option(min=1, help="Seconds the tests may take.")] = 600,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tidy formatting and imports (verified, on a branch), report type errors (mypy), and
+    review the technology stack: unpinned, unused or missing dependencies (deptry), Python
+    version targets and configuration smells, each with a recommendation.
+    """
+    from ai_conductor._cli_refine import run_refine
+
+    try:
+        code = run_refine(
+            codebase, stack=stack, apply=apply, no_tidy=no_tidy, no_types=no_types,
+            test_command=test_command, test_timeout=test_timeout, as_json=as_json,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None

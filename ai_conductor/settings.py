@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     analysis_workers: int | None = Field(default=None, ge=1)
     """Processes for slow analyzer tools (default: the number of CPUs)."""
 
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CONDUCTOR_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    """Key for the openai backend (any OpenAI-compatible endpoint; local servers need none)."""
+
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+    )
+    """Key for the anthropic backend."""
+
     audit_flush_interval: float = Field(default=0.2, gt=0)
     """Seconds between audit-log batch writes; events are queued, never written inline."""
 

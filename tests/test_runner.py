@@ -108,16 +108,16 @@ def test_retries_with_backoff_are_recorded(codebase: Path, tmp_path: Path) -> No
     ]  # fmt: skip
 
 
-def test_unavailable_role_fails_clearly_without_retrying(codebase: Path) -> None:
+def test_non_retryable_errors_fail_clearly_without_retrying(codebase: Path) -> None:
     result = run_spec(
         spec(
-            [{"id": "improve", "agent": "refiner"}],
-            agents={"refiner": {"retry_attempts": 3, "retry_delay": 0}},
+            [{"id": "improve", "agent": "implementer"}],
+            agents={"implementer": {"retry_attempts": 3, "retry_delay": 0}},
         ),
         codebase=codebase,
     )
     assert result.tasks["improve"].status is TaskStatus.FAILED
-    assert "refiner role is not available yet" in (result.tasks["improve"].error or "")
+    assert "has no analysis" in (result.tasks["improve"].error or "")
     actions = [a for t, a, _ in events(result.run_id) if t == "improve"]
     assert actions == ["started", "failed"]
 

@@ -115,6 +115,19 @@ def test_command_inputs_are_checked_before_running() -> None:
     assert "must be a non-empty list of strings" in msg
 
 
+def test_implementer_and_refiner_inputs_are_checked_before_running() -> None:
+    found = problems(
+        "workflow_id: w\ntasks:\n"
+        "  - {id: fix, agent: implementer, inputs: {attempts: 0, group_by: module, typo: 1}}\n"
+        "  - {id: tidy, agent: refiner, inputs: {tidy: maybe}}\n"
+    )
+    text = "\n".join(found)
+    assert "inputs.attempts: Input should be greater than or equal to 1" in text
+    assert "inputs.group_by: Input should be 'file' or 'rule'" in text
+    assert "inputs.typo: Extra inputs are not permitted" in text
+    assert "inputs.tidy: Input should be a valid boolean" in text
+
+
 def test_named_agents_and_import_paths() -> None:
     spec = parse_spec(
         """

@@ -1,5 +1,4 @@
-"""The three roles. The analyzer runs the real analysis; the implementer and refiner arrive
-later and until then fail clearly, never with a fake result."""
+"""The three roles: analyzer, implementer and refiner, each a thin adapter onto its library."""
 
 from __future__ import annotations
 
@@ -70,39 +69,36 @@ def _publish_if_in_flow(report: Any) -> None:
         publish_artifacts(report)
 
 
-class _UnavailableRole:
-    role = ""
-
-    def __init__(self, config: AgentConfig) -> None:
-        self.config = config
-
-    def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
-        raise AgentUnavailable(
-            f"the {self.role} role is not available yet in this version of ai-conductor "
-            f"(task {task.id!r}); use the 'command' agent to run a tool of your choice meanwhile"
-        )
-
-
 class ImplementerAgent:
     """Fixes findings with verified changes (see `conductor implement`).
 
     The analysis comes from ``inputs.analysis`` (a path to analysis.json) or from an upstream
-    analyzer task. Inputs (optional): ``focus`` (area or list), ``attempts``, ``apply``,
-    ``test_command`` (argv list; [] for none), ``test_timeout``, ``min_severity``. The agent's
-    ``backend`` (default builtin) and ``options`` (handed to the backend) choose who proposes.
+    analyzer task. Inputs (optional, see :class:`~ai_conductor.agents.inputs.ImplementInputs`):
+    ``focus`` (area or list), ``attempts``, ``apply``, ``test_command`` (argv list; [] for
+    none), ``test_timeout``, ``min_severity``, ``group_by`` (file or rule), ``budget``
+    (``{max_tokens, max_cost_usd, max_seconds}``). The agent's ``backend`` (default builtin)
+    and ``options`` (handed to the backend) choose who proposes.
     """
 
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
 
+    @staticmethod
+    def input_problems(inputs: Mapping[str, Any]) -> list[str]:
+        from ai_conductor.agents.inputs import ImplementInputs
+
+        return ImplementInputs.problems(inputs)
+
     def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
-        from ai_conductor.analysis.models import AnalysisReport, Severity
+        from ai_conductor.agents.inputs import ImplementInputs
+        from ai_conductor.analysis.models import AnalysisReport
         from ai_conductor.implement import ImplementOptions, implement
+        from ai_conductor.implement.budget import Budget
         from ai_conductor.reports import load_analysis
 
-        inputs = task.inputs
-        if inputs.get("analysis"):
-            analysis = load_analysis(Path(str(inputs["analysis"])))
+        inputs: ImplementInputs = ImplementInputs.parse(task.id, task.inputs)
+        if inputs.analysis:
+            analysis = load_analysis(Path(inputs.analysis))
         else:
             found = [
                 o for o in context.upstream.values() if "schema_version" in o and "findings" in o
@@ -113,21 +109,56 @@ class ImplementerAgent:
                     "inputs.analysis to an analysis.json"
                 )
             analysis = AnalysisReport.model_validate(found[0])
-        focus = inputs.get("focus", [])
         options = ImplementOptions(
             backend=self.config.backend or "builtin",
             backend_options=dict(self.config.options),
-            focus=[focus] if isinstance(focus, str) else list(focus),
-            min_severity=Severity(str(inputs.get("min_severity", "low"))),
-            attempts=int(inputs.get("attempts", 3)),
-            apply=bool(inputs.get("apply", False)),
-            test_command=inputs.get("test_command"),
-            test_timeout=float(inputs.get("test_timeout", 600)),
+            focus=inputs.focus,
+            min_severity=inputs.min_severity,
+            attempts=inputs.attempts,
+            apply=inputs.apply,
+            test_command=inputs.test_command,
+            test_timeout=inputs.test_timeout,
+            group_by=inputs.group_by,
+            concurrency=inputs.concurrency,
             workflow_id=context.workflow_id,
             task_id=context.task_id,
+            budget=Budget(**inputs.budget.model_dump()),
         )
         return implement(analysis, context.codebase, options).model_dump(mode="json")
 
 
-class RefinerAgent(_UnavailableRole):
-    role = "refiner"
+class RefinerAgent:
+    """Tidies formatting and imports (verified, on a branch), reports type errors and, with
+    ``inputs.stack``, reviews dependencies and configuration (see `conductor refine`).
+
+    Inputs (optional, see :class:`~ai_conductor.agents.inputs.RefineInputs`): ``stack``,
+    ``apply``, ``tidy`` (default true), ``types`` (default true), ``test_command`` (argv
+    list), ``test_timeout``.
+    """
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+
+    @staticmethod
+    def input_problems(inputs: Mapping[str, Any]) -> list[str]:
+        from ai_conductor.agents.inputs import RefineInputs
+
+        return RefineInputs.problems(inputs)
+
+    def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
+        from ai_conductor.agents.inputs import RefineInputs
+        from ai_conductor.refine import refine
+
+        inputs: RefineInputs = RefineInputs.parse(task.id, task.inputs)
+        report = refine(
+            context.codebase,
+            stack=inputs.stack,
+            apply=inputs.apply,
+            tidy_code=inputs.tidy,
+            types=inputs.types,
+            test_command=inputs.test_command,
+            test_timeout=inputs.test_timeout,
+            workflow_id=context.workflow_id,
+            task_id=context.task_id,
+        )
+        return report.model_dump(mode="json")

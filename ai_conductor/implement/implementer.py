@@ -22,9 +22,10 @@ from typing import Any
 from ai_conductor.analysis.engine import check_focus
 from ai_conductor.analysis.files import check_codebase
 from ai_conductor.analysis.models import AnalysisReport, Finding, Severity
-from ai_conductor.errors import AgentError
+from ai_conductor.errors import AgentError, UsageError
 from ai_conductor.implement.backends import load_backend
 from ai_conductor.implement.backends.base import Backend
+from ai_conductor.implement.budget import Budget
 from ai_conductor.implement.edits import apply_edits
 from ai_conductor.implement.models import (
     Attempt,
@@ -54,10 +55,15 @@ class ImplementOptions:
     test_timeout: float = 600.0
     apply: bool = False
     concurrency: int = 2
+    group_by: str = "file"
+    """One change per ``file`` (default: patches never overlap) or per ``rule`` (one change
+    fixes a rule everywhere; with ``apply``, a patch that overlaps an applied one is refused)."""
     tools: list[str] | None = None
     """Analyzer tools the gate re-runs (default: the analyzer's defaults)."""
     workflow_id: str = "implement"
     task_id: str = "implement"
+    budget: Budget = field(default_factory=Budget)
+    """Hard limits for the whole run (tokens, money, wall time); spent -> the run stops."""
 
 
 def select(findings: Sequence[Finding], options: ImplementOptions, backend: str) -> list[Finding]:
@@ -73,10 +79,16 @@ def select(findings: Sequence[Finding], options: ImplementOptions, backend: str)
     return sorted(chosen, key=Finding.sort_key)
 
 
-def group(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+GROUPINGS = ("file", "rule")
+
+
+def group(findings: Sequence[Finding], by: str = "file") -> dict[str, list[Finding]]:
+    """Findings per change: ``file:<path>`` or ``rule:<tool>:<rule_id>`` groups."""
+    if by not in GROUPINGS:
+        raise UsageError(f"unknown grouping {by!r}; choose from: {', '.join(GROUPINGS)}")
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
-        groups[f"file:{f.path}"].append(f)
+        groups[f"file:{f.path}" if by == "file" else f"rule:{f.tool}:{f.rule_id}"].append(f)
     return dict(groups)
 
 
@@ -93,6 +105,7 @@ class _Run:
         self.backend: Backend = load_backend(options.backend, options.backend_options)
         self.sink = open_audit_log(settings)
         self.git_lock = threading.Lock()  # git worktree add/remove on one repo: one at a time
+        self.stopped: str | None = None
         self.tests = (
             options.test_command if options.test_command is not None
             else detect_test_command(root)
@@ -129,6 +142,12 @@ class _Run:
         feedback: str | None = None
         try:
             for n in range(1, self.options.attempts + 1):
+                spent = self.options.budget.exceeded()
+                if spent:
+                    self.stopped = spent
+                    result.status = AttemptStatus.ERROR
+                    result.summary = f"stopped: {spent}"
+                    break
                 attempt, patch = self._attempt(ws, name, findings, n, feedback)
                 result.attempts.append(attempt)
                 self.record(name, attempt, findings)
@@ -161,13 +180,18 @@ class _Run:
             group=name, findings=findings, instructions=", ".join(self.options.focus)
         )
         try:
-            proposal = self.backend.propose(request, ws.path, feedback)
+            try:
+                proposal = self.backend.propose(request, ws.path, feedback)
+            except AgentError as exc:  # tokens spent on a failed call still count
+                self.options.budget.charge(getattr(exc, "tokens", 0), getattr(exc, "cost_usd", 0))
+                raise
+            self.options.budget.charge(proposal.tokens, proposal.cost_usd)
             if proposal.edits:
                 apply_edits(ws.path, proposal.edits)
             touched = ws.touched()
             verdict = verify(
                 ws.path, touched, findings, self.analysis.findings,
-                test_command=self.tests or None, test_timeout=self.options.test_timeout,
+                test_command=self.tests, test_timeout=self.options.test_timeout,
                 tools=self.options.tools, settings=self.settings,
             )  # fmt: skip
         except AgentError as exc:
@@ -194,20 +218,53 @@ def implement(
     root = check_codebase(codebase or Path(analysis.codebase))
     run = _Run(analysis, root, options, settings)
     started = datetime.now(UTC)
-    groups = group(select(analysis.findings, options, run.backend.name))
+    groups = group(select(analysis.findings, options, run.backend.name), options.group_by)
     warnings = [] if groups else ["no findings selected: nothing to implement"]
     if run.tests is None:
         warnings.append("no test command found: the gate relies on the analyzer only")
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         changes = list(pool.map(lambda item: run.change(*item), groups.items()))
-    applied: list[str] = []
-    if options.apply:
-        for change in changes:
-            if change.status is AttemptStatus.KEPT and change.patch:
-                apply_patch(root, Path(change.patch).read_text())
-                applied.append(change.group)
+    if run.stopped:
+        run.sink.record(
+            ev.AuditEvent(
+                workflow_id=options.workflow_id, task_id=options.task_id, run_id=run.run_id,
+                agent_role="implementer", action="stopped", status="budget_exhausted",
+                error_message=run.stopped,
+            )
+        )  # fmt: skip
+    applied, refused = _apply(run, changes) if options.apply else ([], {})
     run.sink.flush()
+    budget = options.budget
     return ImplementReport(
         run_id=run.run_id, codebase=str(root), backend=run.backend.name, started_at=started,
-        finished_at=datetime.now(UTC), changes=changes, applied=applied, warnings=warnings,
+        finished_at=datetime.now(UTC), changes=changes, applied=applied, not_applied=refused,
+        warnings=warnings,
+        stopped=run.stopped, tokens=budget.tokens, cost_usd=round(budget.cost_usd, 6),
     )  # fmt: skip
+
+
+def _apply(run: _Run, changes: list[ChangeResult]) -> tuple[list[str], dict[str, str]]:
+    """Apply kept patches to the checkout; a refused one (local edits, overlap) is reported,
+    audited and skipped: its branch and patch file stay, nothing else is lost."""
+    applied: list[str] = []
+    refused: dict[str, str] = {}
+    ours: set[str] = set()  # files earlier patches of this run changed: not "local edits"
+    for change in changes:
+        if change.status is not AttemptStatus.KEPT or not change.patch:
+            continue
+        try:
+            ours.update(apply_patch(run.root, Path(change.patch).read_text(), ours))
+        except UsageError as exc:
+            refused[change.group] = str(exc)
+        else:
+            applied.append(change.group)
+        run.sink.record(
+            ev.AuditEvent(
+                workflow_id=run.options.workflow_id, task_id=run.options.task_id,
+                run_id=run.run_id, agent_role="implementer", action="apply",
+                status="refused" if change.group in refused else "applied",
+                error_message=refused.get(change.group),
+                metadata={"group": change.group, "patch": change.patch, "branch": change.branch},
+            )
+        )  # fmt: skip
+    return applied, refused

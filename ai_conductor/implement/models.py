@@ -104,4 +104,10 @@ class ImplementReport(_Model):
     changes: list[ChangeResult] = Field(default_factory=list)
     applied: list[str] = Field(default_factory=list)
     """Groups whose verified patch was applied to the checkout (--apply)."""
+    not_applied: dict[str, str] = Field(default_factory=dict)
+    """Groups whose verified patch was refused by the checkout (--apply), with the reason."""
+    stopped: str | None = None
+    """Why the run stopped early (e.g. its budget was spent); None when it ran to the end."""
+    tokens: int = 0
+    cost_usd: float = 0.0
     warnings: list[str] = Field(default_factory=list)

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,11 +188,15 @@ def _patch_files(cwd: Path, patch_file: str) -> list[str]:
     return sorted(set(files))
 
 
-def apply_patch(codebase: Path, patch: str) -> None:
-    """Apply a verified patch to the user's checkout; refuse if it conflicts with local edits."""
+def apply_patch(codebase: Path, patch: str, ours: Collection[str] = ()) -> list[str]:
+    """Apply a verified patch to the user's checkout; refuse if it conflicts with local edits.
+
+    ``ours``: files this run already changed by applying earlier patches (not the user's
+    edits); ``git apply --check`` still refuses a real overlap. Returns the patched files.
+    """
     codebase = codebase.expanduser().resolve()
     if not patch.strip():
-        return
+        return []
     in_git = _toplevel(codebase) is not None
     with tempfile.TemporaryDirectory(prefix="conductor-patch-") as tmp:
         patch_file = str(Path(tmp) / "change.patch")
@@ -200,7 +205,8 @@ def apply_patch(codebase: Path, patch: str) -> None:
         if in_git and files:
             args = ("--porcelain", "-z", "--untracked-files=all", "--", *files)
             status = _text(_git(codebase, "status", *args).stdout).split("\0")
-            dirty = sorted({e[3:] for e in status if e[3:] in files}) or status[:1]
+            theirs = [e[3:] for e in status if e and e[3:] not in ours]
+            dirty = sorted({name for name in theirs if name in files}) or theirs[:1]
             if any(dirty):
                 raise UsageError(
                     f"not applying the patch: {', '.join(dirty)} "
@@ -209,3 +215,4 @@ def apply_patch(codebase: Path, patch: str) -> None:
                 )
         _git(codebase, "apply", "--check", patch_file, error=UsageError)
         _git(codebase, "apply", patch_file, error=UsageError)
+        return files

@@ -171,3 +171,60 @@ def test_improve_workflow_analyze_then_implement(repo: Path) -> None:
     assert [c["status"] for c in changes] == ["kept"]
     assert changes[0]["branch"].startswith("conductor/improve/fix/")
     assert status(repo) == ""
+
+
+def test_a_spent_budget_stops_the_run_cleanly(repo: Path) -> None:
+    from ai_conductor.implement.budget import Budget
+
+    analysis = analyze(repo)
+    options = ImplementOptions(backend="builtin", budget=Budget(max_seconds=0.0))
+    report = implement(analysis, repo, options)
+    assert report.stopped is not None
+    assert "time budget spent" in report.stopped
+    assert [c.status.value for c in report.changes] == ["error"]
+    assert report.changes[0].attempts == []
+    assert status(repo) == ""
+    rows = open_audit_log(get_settings()).query(run_id=report.run_id, action="stopped")
+    assert [r.status for r in rows] == ["budget_exhausted"]
+
+
+def test_group_by_rule_makes_one_change_per_rule_and_applies_them_all(repo: Path) -> None:
+    (repo / "calc" / "extra.py").write_text("import sys\n\n\ndef name():\n    return f'x'\n")
+    subprocess.run([*GIT, "add", "."], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "extra"], cwd=repo, check=True)
+    analysis = analyze(repo)
+    options = ImplementOptions(backend="builtin", group_by="rule", apply=True)
+    report = implement(analysis, repo, options)
+    groups = {c.group: c for c in report.changes}
+    assert set(groups) == {"rule:ruff:F401", "rule:ruff:F541"}
+    assert all(c.status.value == "kept" for c in groups.values())
+    f401 = Path(groups["rule:ruff:F401"].patch or "").read_text()
+    assert "calc/core.py" in f401
+    assert "calc/extra.py" in f401  # one change fixes the rule in every file
+    # both patches touch calc/core.py: the second is applied on top of the first, not refused
+    assert sorted(report.applied) == sorted(groups)
+    assert report.not_applied == {}
+    core = (repo / "calc" / "core.py").read_text()
+    assert "import os" not in core
+    assert 'return "calc"' in core
+
+
+def test_a_refused_apply_keeps_the_report_branch_and_audit_trail(repo: Path) -> None:
+    analysis = analyze(repo)
+    (repo / "calc" / "core.py").write_text(CORE + "\n# my local edit\n")
+    report = implement(analysis, repo, ImplementOptions(backend="builtin", apply=True))
+    (change,) = report.changes
+    assert change.status.value == "kept"
+    assert report.applied == []
+    assert "uncommitted changes" in report.not_applied[change.group]
+    assert Path(change.patch or "").is_file()
+    assert (repo / "calc" / "core.py").read_text().endswith("# my local edit\n")
+    rows = open_audit_log(get_settings()).query(run_id=report.run_id, action="apply")
+    assert [(r.status, r.metadata["group"]) for r in rows] == [("refused", change.group)]
+
+
+def test_unknown_grouping_is_a_usage_error(repo: Path) -> None:
+    from ai_conductor.errors import UsageError
+
+    with pytest.raises(UsageError, match="choose from: file, rule"):
+        implement(analyze(repo), repo, ImplementOptions(group_by="module"))

@@ -11,21 +11,22 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from ai_conductor.errors import AgentUnavailable, UsageError
+from ai_conductor.errors import UsageError
 from ai_conductor.implement.backends.base import Backend
 
-__all__ = ["BACKENDS", "PLANNED_BACKENDS", "Backend", "load_backend"]
+__all__ = ["BACKENDS", "Backend", "load_backend"]
 
 BACKENDS: dict[str, str] = {
     "builtin": "ai_conductor.implement.backends.builtin:BuiltinBackend",
+    "openai": "ai_conductor.implement.backends.openai_backend:OpenAIBackend",
+    "anthropic": "ai_conductor.implement.backends.anthropic_backend:AnthropicBackend",
+    "command": "ai_conductor.implement.backends.command:CommandBackend",
     "fake": "ai_conductor.implement.backends.fake:FakeBackend",
 }
-PLANNED_BACKENDS = ("openai", "anthropic", "command")
-"""Known names that a later version provides."""
 
 
 def _unknown(name: str, why: str) -> UsageError:
-    known = ", ".join([*BACKENDS, *PLANNED_BACKENDS])
+    known = ", ".join(BACKENDS)
     return UsageError(
         f"unknown implementer backend {name!r} ({why}); choose from: {known}, "
         "or give a backend's import path 'package.module:Class'"
@@ -35,11 +36,6 @@ def _unknown(name: str, why: str) -> UsageError:
 def load_backend(name: str, options: Mapping[str, Any] | None = None) -> Backend:
     """The backend called ``name`` (a short name or ``package.module:Class``)."""
     key = name.strip().lower()
-    if ":" not in name and key in PLANNED_BACKENDS:
-        raise AgentUnavailable(
-            f"implementer backend {key!r} is not available yet in this version; "
-            f"use one of: {', '.join(BACKENDS)}"
-        )
     target = BACKENDS.get(key) if ":" not in name else name.strip()
     if target is None:
         raise _unknown(name, "not a built-in backend")

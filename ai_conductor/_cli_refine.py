@@ -1,0 +1,91 @@
+"""`conductor refine`: verified tidy-up, type report and stack review, summarised on stderr."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from ai_conductor.refine.models import RefineReport
+
+
+def _tidy_line(report: RefineReport) -> str:
+    t = report.tidy
+    if t is None:
+        return "skipped (--no-tidy)"
+    if t.status.value == "kept":
+        where = "applied to the checkout" if report.applied else "checkout untouched"
+        return f"kept on branch {t.branch} ({len(t.touched)} file(s); patch {t.patch}); {where}"
+    first = t.reason.strip().splitlines()[0] if t.reason.strip() else ""
+    return f"{t.status.value}" + (f": {first}" if first else "")
+
+
+def summary(report: RefineReport) -> Table:
+    table = Table(title=Text(f"refine {report.codebase}"), title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("tidy", Text(_tidy_line(report)))
+    types = report.type_report
+    if types is None:
+        table.add_row("types", "skipped (--no-types)")
+    else:
+        codes = ", ".join(f"{k} {v}" for k, v in types.by_code.items())
+        text = f"{types.errors} mypy error(s)" + (f" ({codes})" if codes else "")
+        table.add_row("types", Text(text + (f"; {types.note}" if types.note else "")))
+    if report.stack is not None:
+        table.add_row("stack", f"{report.stack.name}: {len(report.stack.findings)} finding(s)")
+    return table
+
+
+_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+
+
+def print_stack(err: Console, report: RefineReport) -> None:
+    """One block per finding (what, then the recommendation): readable at any width."""
+    if report.stack is None or not report.stack.findings:
+        return
+    err.print(Text(f"stack review ({report.stack.name})", style="bold"))
+    for f in report.stack.findings:
+        what, _, rec = f.message.partition(". Recommendation: ")
+        sev = f.severity.value
+        err.print(Text.assemble((f"{sev:<8}", _STYLE.get(sev, "")), f" {f.rule_id}  ",
+                                (f"{f.path}:{f.line}", "dim")))  # fmt: skip
+        err.print(Padding(Text(what), (0, 0, 0, 2)))
+        if rec:
+            err.print(Padding(Text.assemble(("recommendation: ", "green"), rec), (0, 0, 0, 2)))
+
+
+def run_refine(
+    codebase: Path,
+    *,
+    stack: str | None,
+    apply: bool,
+    no_tidy: bool,
+    no_types: bool,
+    test_command: str | None,
+    test_timeout: float,
+    as_json: bool,
+) -> int:
+    from ai_conductor.refine import refine
+
+    report = refine(
+        codebase, stack=stack, apply=apply, tidy_code=not no_tidy, types=not no_types,
+        test_command=shlex.split(test_command) if test_command is not None else None,
+        test_timeout=test_timeout,
+    )  # fmt: skip
+    if as_json or not sys.stdout.isatty():
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    err = Console(stderr=True)
+    err.print(summary(report))
+    print_stack(err, report)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    return 0

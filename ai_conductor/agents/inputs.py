@@ -1,0 +1,92 @@
+"""Typed ``inputs`` of the implementer and refiner roles, checked when a spec is validated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ai_conductor.analysis.models import Severity
+from ai_conductor.errors import UsageError
+
+
+class _Inputs(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    test_command: list[str] | None = None
+    """The project's test command as an argv list; [] for none; default: detected."""
+    test_timeout: float = Field(default=600, gt=0)
+    apply: bool = False
+    """Apply verified changes to the checkout (refused on conflicting local edits)."""
+
+    @classmethod
+    def problems(cls, inputs: Mapping[str, Any]) -> list[str]:
+        try:
+            cls.model_validate(dict(inputs))
+        except ValidationError as exc:
+            return [
+                f"inputs.{'.'.join(map(str, e['loc'])) or '?'}: {e['msg']}" for e in exc.errors()
+            ]
+        return []
+
+    @classmethod
+    def parse(cls, task_id: str, inputs: Mapping[str, Any]) -> Any:
+        problems = cls.problems(inputs)
+        if problems:
+            raise UsageError(f"task {task_id!r}: " + "; ".join(problems))
+        return cls.model_validate(dict(inputs))
+
+
+class BudgetInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_seconds: float | None = Field(default=None, gt=0)
+
+
+class ImplementInputs(_Inputs):
+    analysis: str | None = None
+    """Path of an analysis.json; default: the upstream analyzer task's output."""
+    focus: list[str] = Field(default_factory=list)
+    attempts: int = Field(default=3, ge=1, le=10)
+    min_severity: Severity = Severity.LOW
+    optimization_level: Literal["conservative", "balanced", "aggressive"] | None = None
+    """The seed's knob: the lowest severity fixed when ``min_severity`` is not given
+    (conservative: high, balanced: medium, aggressive: low)."""
+    group_by: Literal["file", "rule"] = "file"
+    concurrency: int = Field(default=2, ge=1, le=32)
+    """Changes worked on at once, each in its own worktree."""
+    budget: BudgetInputs = Field(default_factory=BudgetInputs)
+
+    @field_validator("focus", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _level(self) -> ImplementInputs:
+        if self.optimization_level and "min_severity" not in self.model_fields_set:
+            self.min_severity = LEVELS[self.optimization_level]
+        return self
+
+
+LEVELS = {"conservative": Severity.HIGH, "balanced": Severity.MEDIUM, "aggressive": Severity.LOW}
+
+
+class RefineInputs(_Inputs):
+    stack: str | None = None
+    """Review dependencies and configuration for this stack (see `conductor refine --help`)."""
+
+    @field_validator("stack")
+    @classmethod
+    def _known_stack(cls, value: str | None) -> str | None:
+        from ai_conductor.refine import STACKS
+
+        if value is not None and value not in STACKS:
+            raise ValueError(f"unknown stack {value!r}; known: {', '.join(STACKS)}")
+        return value
+
+    tidy: bool = True
+    types: bool = True

@@ -1,0 +1,130 @@
+"""The ``openai`` backend: any OpenAI-compatible chat-completions service, via the official SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from ai_conductor.errors import AgentError, AgentUnavailable
+from ai_conductor.implement.backends.chat import LLMBackend, Message, Reply, failure
+from ai_conductor.implement.backends.llm import REPLY_SCHEMA, LLMOptions, resolve_api_key
+from ai_conductor.settings import get_settings
+
+GRAMMAR_MAX_STRING = 1_000
+"""String length limit in the schema sent with ``structured: json_object_schema``: llama.cpp
+0.3.36 unrolls ``maxLength: n`` into n nested grammar rules; 1,000 works, at 2,000 its grammar
+parser refuses the grammar and the server process dies."""
+GRAMMAR_MAX_EDITS = 5
+
+
+class OpenAIOptions(LLMOptions):
+    """Options of the ``openai`` backend."""
+
+    structured: Literal["json_schema", "json_object", "json_object_schema", "none"] = "json_schema"
+    """How to ask for JSON: ``json_schema`` (OpenAI structured outputs with our schema; vLLM and
+    Ollama accept it too), ``json_object`` (JSON mode, no schema), ``json_object_schema`` (JSON
+    mode carrying the schema, which llama-cpp-python's server compiles into a grammar; it
+    rejects ``json_schema``; string limits are lowered so the grammar stays small) or ``none``
+    (instructions only)."""
+
+
+def grammar_schema() -> dict[str, Any]:
+    """:data:`REPLY_SCHEMA` with limits a grammar compiler can expand (see
+    :data:`GRAMMAR_MAX_STRING`)."""
+    item = dict(REPLY_SCHEMA["properties"]["edits"]["items"])
+    cap = GRAMMAR_MAX_STRING
+    item["properties"] = {
+        key: {**prop, "maxLength": min(prop.get("maxLength", cap), cap)}
+        for key, prop in item["properties"].items()
+    }
+    edits = {**REPLY_SCHEMA["properties"]["edits"], "items": item, "maxItems": GRAMMAR_MAX_EDITS}
+    return {**REPLY_SCHEMA, "properties": {"edits": edits}}
+
+
+class OpenAIBackend(LLMBackend):
+    """Asks an OpenAI-compatible model for search/replace edits (it never writes files).
+
+    Options: see :class:`OpenAIOptions`. The key comes from ``api_key_block`` (a Prefect
+    ``Secret``) or the ``OPENAI_API_KEY`` / ``CONDUCTOR_OPENAI_API_KEY`` setting; a local
+    server given by ``base_url`` needs none. The SDK's own retries are off: ours are counted
+    and stop when the backend's circuit breaker opens.
+    """
+
+    name = "openai"
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        opts = OpenAIOptions.parse(self.name, options)
+        try:
+            import openai
+        except ImportError:
+            raise AgentUnavailable(
+                "openai backend needs the openai SDK: pip install 'ai-conductor[llm]'"
+            ) from None
+        key = resolve_api_key(self.name, opts, get_settings().openai_api_key, "OPENAI_API_KEY")
+        super().__init__(opts, key)
+        self.structured = opts.structured
+        self._openai = openai
+        extra: dict[str, Any] = {"base_url": opts.base_url} if opts.base_url else {}
+        self._client = openai.OpenAI(api_key=key, timeout=opts.timeout, max_retries=0, **extra)
+
+    def _response_format(self) -> dict[str, Any] | None:
+        if self.structured == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "edits", "schema": REPLY_SCHEMA}}
+        if self.structured == "json_object":
+            return {"type": "json_object"}
+        if self.structured == "json_object_schema":
+            return {"type": "json_object", "schema": grammar_schema()}
+        return None
+
+    def _complete(self, system: str, messages: list[Message]) -> Reply:
+        kwargs: dict[str, Any] = {
+            "model": self.options.model,
+            "messages": [{"role": "system", "content": system}, *messages],
+            "max_tokens": self.options.max_tokens,
+            "temperature": self.options.temperature,
+        }
+        response_format = self._response_format()
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        completion = self._client.chat.completions.create(**kwargs)
+        usage = completion.usage
+        tokens_in = usage.prompt_tokens if usage else 0
+        tokens_out = usage.completion_tokens if usage else 0
+        if not completion.choices:
+            return Reply("", tokens_in, tokens_out)
+        choice = completion.choices[0]
+        text = choice.message.content or ""
+        return Reply(text, tokens_in, tokens_out, truncated=choice.finish_reason == "length")
+
+    def _format_refused(self, exc: BaseException) -> bool:
+        """The server rejected our ``response_format`` (llama.cpp answers that with a 500)."""
+        return (
+            isinstance(exc, self._openai.APIStatusError)
+            and self.structured != "none"
+            and "response_format" in str(exc)
+        )
+
+    def _transient(self, exc: BaseException) -> bool:
+        o = self._openai
+        if self._format_refused(exc):
+            return False  # the same request will be refused again
+        if isinstance(exc, o.RateLimitError | o.APIConnectionError | o.InternalServerError):
+            return True  # APITimeoutError is an APIConnectionError
+        return isinstance(exc, o.APIStatusError) and exc.status_code >= 500
+
+    def _describe(self, exc: Exception, tries: int) -> AgentError | None:
+        if not isinstance(exc, self._openai.OpenAIError):
+            return None
+        where = f"{self.options.base_url or 'api.openai.com'} (model {self.options.model})"
+        message = self._scrub(str(getattr(exc, "message", None) or exc))
+        status = getattr(exc, "status_code", None)
+        advice = None
+        if self._format_refused(exc):
+            advice = (
+                f"this server does not accept structured={self.structured!r}; set backend option"
+                " structured to json_object_schema (llama.cpp), json_object or none"
+            )
+        return failure(
+            self.name, where, status, type(exc).__name__, message,
+            transient=self._transient(exc), tries=tries, advice=advice,
+        )  # fmt: skip
