@@ -73,13 +73,18 @@ def run_refine(
     test_command: str | None,
     test_timeout: float,
     as_json: bool,
+    backend: str | None = None,
+    backend_options: dict[str, object] | None = None,
 ) -> int:
+    from ai_conductor.errors import UsageError
     from ai_conductor.refine import refine
 
+    if backend is not None and stack is None:
+        raise UsageError("--backend gives advice on stack findings: add --stack NAME")
     report = refine(
         codebase, stack=stack, apply=apply, tidy_code=not no_tidy, types=not no_types,
         test_command=shlex.split(test_command) if test_command is not None else None,
-        test_timeout=test_timeout,
+        test_timeout=test_timeout, backend=backend, backend_options=backend_options,
     )  # fmt: skip
     if as_json or not sys.stdout.isatty():
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
@@ -88,4 +93,6 @@ def run_refine(
     print_stack(err, report)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if report.stack is not None and report.stack.advice_backend:
+        err.print(f"advice by {report.stack.advice_backend}: {report.stack.tokens} token(s)")
     return 0

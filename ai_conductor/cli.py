@@ -300,18 +300,34 @@ def refine(
         str | None, typer.Option(help="The project's test command (default: detected).")
     ] = None,
     test_timeout: Annotated[float, typer.Option(min=1, help="Seconds the tests may take.")] = 600,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="LLM backend (openai, anthropic) advising on --stack findings."),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model for --backend.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Endpoint for --backend openai.")] = None,
+    backend_option: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE handed to the backend (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Tidy formatting and imports (verified, on a branch), report type errors (mypy), and
     review the technology stack: unpinned, unused or missing dependencies (deptry), Python
     version targets and configuration smells, each with a recommendation.
+
+    With --backend, a model adds a recommendation fitted to the project to each stack finding
+    (it sees the findings and pyproject.toml / requirements.txt / setup.cfg; its reply is
+    shown as text, never executed).
     """
     from ai_conductor._cli_refine import run_refine
 
     try:
+        options = _key_values(backend_option or [], "--backend-option")
+        options |= {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
         code = run_refine(
             codebase, stack=stack, apply=apply, no_tidy=no_tidy, no_types=no_types,
             test_command=test_command, test_timeout=test_timeout, as_json=as_json,
+            backend=backend, backend_options=options,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None

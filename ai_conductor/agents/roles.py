@@ -133,7 +133,8 @@ class RefinerAgent:
 
     Inputs (optional, see :class:`~ai_conductor.agents.inputs.RefineInputs`): ``stack``,
     ``apply``, ``tidy`` (default true), ``types`` (default true), ``test_command`` (argv
-    list), ``test_timeout``.
+    list), ``test_timeout``. An agent ``backend`` other than builtin (``openai``,
+    ``anthropic``; ``options`` as for the implementer) adds a model's advice to stack findings.
     """
 
     def __init__(self, config: AgentConfig) -> None:
@@ -150,6 +151,7 @@ class RefinerAgent:
         from ai_conductor.refine import refine
 
         inputs: RefineInputs = RefineInputs.parse(task.id, task.inputs)
+        backend = self.config.backend if inputs.stack else None  # an LLM advises on the stack
         report = refine(
             context.codebase,
             stack=inputs.stack,
@@ -160,5 +162,7 @@ class RefinerAgent:
             test_timeout=inputs.test_timeout,
             workflow_id=context.workflow_id,
             task_id=context.task_id,
+            backend=backend if backend and backend != "builtin" else None,
+            backend_options=dict(self.config.options),
         )
         return report.model_dump(mode="json")

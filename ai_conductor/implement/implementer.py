@@ -155,6 +155,9 @@ class _Run:
                     path = self.settings.home_dir / "patches" / self.run_id / f"{_slug(name)}.patch"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(patch)
+                    path.with_suffix(".md").write_text(
+                        change_summary(name, findings, attempt, ws.branch, self.backend.name)
+                    )
                     ws.commit(f"conductor: {attempt.summary or 'fix findings'} ({name})")
                     result.status, result.branch, result.patch = (
                         AttemptStatus.KEPT,
@@ -268,3 +271,22 @@ def _apply(run: _Run, changes: list[ChangeResult]) -> tuple[list[str], dict[str,
             )
         )  # fmt: skip
     return applied, refused
+
+
+def change_summary(
+    group: str, findings: Sequence[Finding], attempt: Attempt, branch: str, backend: str
+) -> str:
+    """The Markdown note kept beside a patch: what changed, why, which findings, the verdict."""
+    lines = [f"# {group}", "", f"- what: {attempt.summary or 'fix findings'}",
+             f"- who: the {backend} backend, attempt {attempt.number}",
+             f"- branch: `{branch}`", f"- files: {', '.join(attempt.touched)}", "",
+             "## Why: the findings it fixes", ""]  # fmt: skip
+    lines += [f"- `{f.path}:{f.line}` {f.rule_id} ({f.severity.value}): {f.message} "
+              f"[{f.fingerprint[:12]}]" for f in findings]  # fmt: skip
+    lines += [
+        "",
+        "## Verification",
+        "",
+        attempt.verification.reason if attempt.verification else "",
+    ]
+    return "\n".join(lines) + "\n"

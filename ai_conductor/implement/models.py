@@ -90,7 +90,7 @@ class ChangeResult(_Model):
     branch: str | None = None
     """Branch holding the verified change (kept changes only)."""
     patch: str | None = None
-    """Path of the patch file (kept changes only)."""
+    """Path of the patch file (kept changes only); a Markdown summary sits beside it (.md)."""
     summary: str = ""
     attempts: list[Attempt] = Field(default_factory=list)
 

@@ -66,6 +66,11 @@ class StackReview(_Model):
     """Names of the checks that ran."""
     findings: list[Finding] = Field(default_factory=list)
     """``STACK-*`` findings; each message ends with a recommendation."""
+    advice_backend: str | None = None
+    """The LLM backend that added "Advice:" to the findings, when one was configured."""
+    tokens: int = 0
+    """Tokens the advice cost."""
+    cost_usd: float = 0.0
 
 
 class RefineReport(_Model):

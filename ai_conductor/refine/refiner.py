@@ -8,13 +8,16 @@ the checkout changes only with ``apply=True``. A ``refine`` event summarises the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ai_conductor.analysis.files import check_codebase
 from ai_conductor.errors import UsageError
 from ai_conductor.implement.verify import detect_test_command
 from ai_conductor.implement.workspace import apply_patch
+from ai_conductor.refine.advice import LLMAdvisor
 from ai_conductor.refine.models import RefineReport, StackReview, TidyResult, TidyStatus
 from ai_conductor.refine.stack import Advise, review_stack, stack_checks
 from ai_conductor.refine.tidy import tidy
@@ -61,11 +64,20 @@ def refine(
     task_id: str = "refine",
     settings: Settings | None = None,
     advise: Advise | None = None,
+    backend: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
 ) -> RefineReport:
-    """Refine ``codebase``; ``test_command`` None detects the tests, [] runs none."""
+    """Refine ``codebase``; ``test_command`` None detects the tests, [] runs none.
+
+    ``backend`` (an LLM backend such as ``openai``, with ``backend_options``) adds a model's
+    recommendation to each stack finding; ``advise`` is the same hook for any callable.
+    """
     settings = settings or get_settings()
     root = check_codebase(codebase)
     stack_name = stack_checks(stack)[0] if stack is not None else None  # fail fast on a typo
+    advisor = None
+    if backend is not None and stack_name is not None and advise is None:
+        advisor = LLMAdvisor(root, stack_name, backend, backend_options or {})  # fails fast too
     run_id, started = uuid.uuid4().hex, datetime.now(UTC)
     warnings: list[str] = []
     sink = open_audit_log(settings)
@@ -85,8 +97,11 @@ def refine(
     typed = type_report(root, settings) if types else None
     review = None
     if stack_name is not None:
-        found = review_stack(root, stack_name, advise=advise, warnings=warnings)
+        found = review_stack(root, stack_name, advise=advise or advisor, warnings=warnings)
         review = StackReview(name=stack_name, checks=_names(stack_name), findings=found)
+        if advisor is not None:
+            review.advice_backend = advisor.backend.name
+            review.tokens, review.cost_usd = advisor.tokens, round(advisor.cost_usd, 6)
     report = RefineReport(
         run_id=run_id, codebase=str(root), started_at=started, finished_at=datetime.now(UTC),
         tidy=result, applied=applied, type_report=typed, stack=review, warnings=warnings,

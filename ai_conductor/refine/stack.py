@@ -109,7 +109,7 @@ def review_stack(
     _, selected = stack_checks(stack)
     root = check_codebase(codebase)
     project = load_project(root)
-    findings = [f for check in selected for f in check(project)]
+    findings = sorted((f for check in selected for f in check(project)), key=Finding.sort_key)
     fingerprint_all(findings, root)
     if advise is not None and findings:
         try:
@@ -119,7 +119,8 @@ def review_stack(
             advice = {}
         for f in findings:
             if advice.get(f.fingerprint):
-                f.message += f" Advice: {advice[f.fingerprint].strip()}"
+                stop = "" if f.message.rstrip().endswith(".") else "."
+                f.message = f"{f.message.rstrip()}{stop} Advice: {advice[f.fingerprint].strip()}"
     if warnings is not None:
         warnings.extend(project.warnings)
-    return sorted(findings, key=Finding.sort_key)
+    return findings

@@ -83,6 +83,12 @@ def test_builtin_fixes_autofixable_findings_and_leaves_the_checkout_alone(repo: 
     patch = Path(change.patch or "").read_text()
     assert "-import os" in patch
     assert '+    return "calc"' in patch
+    note = Path(change.patch or "").with_suffix(".md").read_text()  # what, why, verdict
+    assert "# file:calc/core.py" in note
+    assert "F401" in note
+    assert "F541" in note
+    assert f"`{change.branch}`" in note
+    assert "tests passed" in note
     branch = subprocess.run(["git", "branch", "--list", change.branch or "?"], cwd=repo,
                             capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert change.branch in branch

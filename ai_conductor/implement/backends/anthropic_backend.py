@@ -52,7 +52,7 @@ class AnthropicBackend(LLMBackend):
             api_key=key, timeout=opts.timeout, max_retries=0, **extra
         )
 
-    def _complete(self, system: str, messages: list[Message]) -> Reply:
+    def _complete(self, system: str, messages: list[Message], schema: dict[str, Any]) -> Reply:
         turns: list[Message] = list(messages)
         if self.prefill:
             turns.append({"role": "assistant", "content": "{"})

@@ -6,9 +6,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ai_conductor.errors import AgentError
-from ai_conductor.implement.backends.llm import LLMOptions, build_messages, parse_reply
+from ai_conductor.implement.backends.llm import (
+    REPLY_SCHEMA,
+    LLMOptions,
+    build_messages,
+    first_json_object,
+    parse_reply,
+)
 from ai_conductor.implement.edits import EditRejected
 from ai_conductor.implement.models import ChangeRequest, Proposal
 from ai_conductor.implement.resilience import breaker_for, call_with_retries
@@ -68,7 +75,8 @@ class LLMBackend:
         """Requests sent by this backend (retries and re-asks included)."""
         self._count_lock = threading.Lock()  # one backend serves the implementer's threads
 
-    def _complete(self, system: str, messages: list[Message]) -> Reply:
+    def _complete(self, system: str, messages: list[Message], schema: dict[str, Any]) -> Reply:
+        """One request; ``schema`` is the JSON the reply must match (for structured output)."""
         raise NotImplementedError
 
     def _transient(self, exc: BaseException) -> bool:
@@ -84,7 +92,7 @@ class LLMBackend:
         tokens, cost = 0, 0.0
         for n in range(self.options.malformed_retries + 1):
             try:
-                reply = self._call(system, messages)
+                reply = self._call(system, messages, REPLY_SCHEMA)
             except AgentError as exc:
                 charge(exc, tokens, cost)
                 raise
@@ -111,7 +119,23 @@ class LLMBackend:
             return Proposal(edits=edits, summary=summary, tokens=tokens, cost_usd=cost)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _call(self, system: str, messages: list[Message]) -> Reply:
+    def ask_json(self, system: str, user: str, schema: dict[str, Any]) -> tuple[Any, int, float]:
+        """One JSON answer matching ``schema`` (asked for, not trusted: the caller validates
+        it), with the tokens and cost spent. An unusable reply raises a retryable AgentError."""
+        reply = self._call(system, [{"role": "user", "content": user}], schema)
+        tokens = reply.input_tokens + reply.output_tokens
+        cost = self.options.cost(reply.input_tokens, reply.output_tokens)
+        payload = None if reply.truncated else first_json_object(reply.text)
+        if payload is None:
+            error = AgentError(
+                f"{self.name} backend: the reply holds no usable JSON object "
+                f"(started with {reply.text[:120]!r})"
+            )
+            charge(error, tokens, cost)
+            raise error
+        return payload, tokens, cost
+
+    def _call(self, system: str, messages: list[Message], schema: dict[str, Any]) -> Reply:
         tries = 0
 
         def once() -> Reply:
@@ -119,7 +143,9 @@ class LLMBackend:
             tries += 1
             with self._count_lock:
                 self.requests += 1
-            return self.breaker.call(lambda: self._complete(system, messages), self._transient)
+            return self.breaker.call(
+                lambda: self._complete(system, messages, schema), self._transient
+            )
 
         opts = self.options
         try:

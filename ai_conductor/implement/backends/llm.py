@@ -6,7 +6,7 @@ The conversation itself (retries, re-asks, accounting) is :mod:`.chat`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self
 
@@ -173,25 +173,41 @@ def _file_block(workspace: Path, path: str, lines: list[int]) -> str:
     return f"===== BEGIN FILE {path} =====\n{text}\n===== END FILE {path} ====="
 
 
-def parse_reply(text: str) -> list[Edit]:
-    """Edits from a model's untrusted reply: ```` ```json ```` fences and prose around the
-    first JSON object are tolerated; anything else raises :class:`EditRejected`."""
+def _objects(text: str, errors: list[str]) -> Iterator[dict[str, Any]]:
+    """JSON objects in ``text``, lazily (fences and prose around them tolerated); decoding
+    errors are appended to ``errors``."""
     stripped = text.strip()
     if stripped.startswith("```"):
         stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
         stripped = stripped.rsplit("```", 1)[0]
     decoder = json.JSONDecoder()
-    first_error: str | None = None
     start = stripped.find("{")
     while start >= 0:
         try:
             payload, _ = decoder.raw_decode(stripped, start)
         except ValueError as exc:
-            first_error = first_error or str(exc)
+            errors.append(str(exc))
         else:
-            if isinstance(payload, dict) and "edits" in payload:
-                return parse_edits(payload)
-            first_error = first_error or 'the JSON object has no key "edits"'
+            if isinstance(payload, dict):
+                yield payload
         start = stripped.find("{", start + 1)
-    why = first_error or "the reply holds no JSON object"
+
+
+def first_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in an untrusted reply, or None."""
+    return next(_objects(text, []), None)
+
+
+def parse_reply(text: str) -> list[Edit]:
+    """Edits from a model's untrusted reply: ```` ```json ```` fences and prose around the
+    first JSON object are tolerated; anything else raises :class:`EditRejected`."""
+    errors: list[str] = []
+    seen = False
+    for payload in _objects(text, errors):
+        if "edits" in payload:
+            return parse_edits(payload)
+        seen = True
+    why = errors[0] if errors else None
+    if why is None:
+        why = 'the JSON object has no key "edits"' if seen else "the reply holds no JSON object"
     raise EditRejected(f"reply is not usable ({why}); reply started with {text[:200]!r}")

@@ -67,23 +67,25 @@ class OpenAIBackend(LLMBackend):
         extra: dict[str, Any] = {"base_url": opts.base_url} if opts.base_url else {}
         self._client = openai.OpenAI(api_key=key, timeout=opts.timeout, max_retries=0, **extra)
 
-    def _response_format(self) -> dict[str, Any] | None:
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        edits = schema is REPLY_SCHEMA
         if self.structured == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": "edits", "schema": REPLY_SCHEMA}}
+            name = "edits" if edits else "answer"
+            return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
         if self.structured == "json_object":
             return {"type": "json_object"}
         if self.structured == "json_object_schema":
-            return {"type": "json_object", "schema": grammar_schema()}
+            return {"type": "json_object", "schema": grammar_schema() if edits else schema}
         return None
 
-    def _complete(self, system: str, messages: list[Message]) -> Reply:
+    def _complete(self, system: str, messages: list[Message], schema: dict[str, Any]) -> Reply:
         kwargs: dict[str, Any] = {
             "model": self.options.model,
             "messages": [{"role": "system", "content": system}, *messages],
             "max_tokens": self.options.max_tokens,
             "temperature": self.options.temperature,
         }
-        response_format = self._response_format()
+        response_format = self._response_format(schema)
         if response_format is not None:
             kwargs["response_format"] = response_format
         completion = self._client.chat.completions.create(**kwargs)
