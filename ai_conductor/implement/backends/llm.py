@@ -149,7 +149,10 @@ def build_messages(
         shown += len(parts[-1])
     if feedback:
         parts.append(f"Your previous attempt was rejected:\n{feedback[:4000]}\nFix that.")
-    parts.append('Answer with the JSON object {"edits": [...]} only.')
+    paths = sorted({f.path for f in request.findings})
+    example = json.dumps({"edits": [{"path": paths[0], "search": "...", "replace": "..."}]})
+    parts.append(f"Answer with the JSON object only, e.g. {example}; \"path\" is one of: "
+                 f"{', '.join(paths)}.")  # fmt: skip
     return SYSTEM, "\n\n".join(parts)
 
 
