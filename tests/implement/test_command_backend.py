@@ -36,7 +36,7 @@ from ai_conductor.implement.models import ChangeRequest
 from ai_conductor.implement.workspace import Workspace
 from ai_conductor.settings import get_settings
 from ai_conductor.store import open_audit_log
-from tests.implement.test_implement import CORE, GIT, TESTS
+from tests.implement.test_implement import CORE, GIT, calc_repo
 
 pytestmark = pytest.mark.usefixtures("conductor_home")
 
@@ -95,17 +95,7 @@ def git(root: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "calc-repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "core.py").write_text(CORE)
-    (root / "tests" / "test_core.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\ntestpaths = ['tests']\n")
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "init")
-    return root
+    return calc_repo(tmp_path / "calc-repo")
 
 
 @pytest.fixture

@@ -45,19 +45,23 @@ def test_add_and_missing():
 """
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "calc-repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "core.py").write_text(CORE)
-    (root / "tests" / "test_core.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\ntestpaths = ['tests']\n")
+def calc_repo(root: Path, extra: dict[str, str] | None = None) -> Path:
+    """A git repository with the calc package (eval, f-string, unused import) and its tests."""
+    files = {"calc/__init__.py": "", "calc/core.py": CORE, "tests/test_core.py": TESTS,
+             "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
+             **(extra or {})}  # fmt: skip
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     subprocess.run([*GIT, "add", "."], cwd=root, check=True)
     subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return calc_repo(tmp_path / "calc-repo")
 
 
 def status(root: Path) -> str:

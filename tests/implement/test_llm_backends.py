@@ -5,7 +5,6 @@ through the implementer and its verification gate."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from ai_conductor.implement.models import ChangeRequest, Edit
 from ai_conductor.implement.resilience import CircuitBreaker, CircuitOpen, call_with_retries
 from ai_conductor.settings import reload_settings
 from tests.implement._wire import WireServer, anthropic_ok, error, openai_ok
-from tests.implement.test_implement import CORE, TESTS, attempts, status
+from tests.implement.test_implement import CORE, attempts, calc_repo, status
 
 pytestmark = pytest.mark.usefixtures("conductor_home", "no_keys")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
@@ -61,17 +60,7 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "calc-repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "core.py").write_text(CORE)
-    (root / "tests" / "test_core.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\ntestpaths = ['tests']\n")
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
-    return root
+    return calc_repo(tmp_path / "calc-repo")
 
 
 REQUEST = ChangeRequest(

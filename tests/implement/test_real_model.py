@@ -7,7 +7,6 @@ records every attempt, leaves the checkout untouched) and that the budget stops 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from ai_conductor.implement import ImplementOptions, implement
 from ai_conductor.implement.budget import Budget
 from ai_conductor.settings import get_settings
 from ai_conductor.store import open_audit_log
-from tests.implement.test_implement import CORE, TESTS, status
+from tests.implement.test_implement import CORE, calc_repo, status
 
 pytestmark = [pytest.mark.usefixtures("conductor_home"), pytest.mark.slow]
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
@@ -25,19 +24,8 @@ GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "calc-repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "core.py").write_text(CORE)
-    (root / "calc" / "shell.py").write_text(
-        "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
-    )
-    (root / "tests" / "test_core.py").write_text(TESTS)
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
-    return root
+    shell = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    return calc_repo(tmp_path / "calc-repo", {"calc/shell.py": shell})
 
 
 def backend_options(base_url: str) -> dict[str, object]:
