@@ -14,6 +14,7 @@ from ai_conductor.implement import ImplementOptions, implement
 from ai_conductor.settings import get_settings
 from ai_conductor.store import open_audit_log
 from tests.conftest import BIN, cli_env
+from tests.refine.conftest import make_repo
 
 pytestmark = pytest.mark.usefixtures("conductor_home")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
@@ -50,13 +51,7 @@ def calc_repo(root: Path, extra: dict[str, str] | None = None) -> Path:
     files = {"calc/__init__.py": "", "calc/core.py": CORE, "tests/test_core.py": TESTS,
              "pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
              **(extra or {})}  # fmt: skip
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
-    return root
+    return make_repo(root, files)
 
 
 @pytest.fixture
