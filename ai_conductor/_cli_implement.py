@@ -82,4 +82,13 @@ def run_implement(
         err.print(f"[bold red]error:[/] {escape(group)}: {escape(why)}", highlight=False)
     if report.not_applied:
         err.print("the refused changes stay on their branches; their patches are listed above")
-    return 2 if report.not_applied else 0
+        return 2
+    if (
+        report.changes
+        and not report.stopped
+        and all(c.status.value == "error" for c in report.changes)
+    ):
+        err.print("[bold red]error:[/] every change failed before it could be verified "
+                  "(see the reasons above); nothing was kept")  # fmt: skip
+        return 3
+    return 0

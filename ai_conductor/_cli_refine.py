@@ -95,4 +95,7 @@ def run_refine(
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.stack is not None and report.stack.advice_backend:
         err.print(f"advice by {report.stack.advice_backend}: {report.stack.tokens} token(s)")
+    if report.not_applied:
+        err.print(f"[bold red]error:[/] {escape(report.not_applied)}", highlight=False)
+        return 2
     return 0

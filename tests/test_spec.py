@@ -128,6 +128,13 @@ def test_implementer_and_refiner_inputs_are_checked_before_running() -> None:
     assert "inputs.tidy: Input should be a valid boolean" in text
 
 
+def test_refiner_stack_names_are_normalised_like_the_cli() -> None:
+    ok = "workflow_id: w\ntasks:\n  - {id: r, agent: refiner, inputs: {stack: Python-Postgres}}\n"
+    assert parse_spec(ok, source="s.yaml").tasks[0].inputs["stack"] == "Python-Postgres"
+    (msg,) = problems(ok.replace("Python-Postgres", "cobol"))
+    assert "unknown stack 'cobol'" in msg
+
+
 def test_named_agents_and_import_paths() -> None:
     spec = parse_spec(
         """

@@ -82,11 +82,15 @@ class RefineInputs(_Inputs):
     @field_validator("stack")
     @classmethod
     def _known_stack(cls, value: str | None) -> str | None:
-        from ai_conductor.refine import STACKS
+        from ai_conductor.errors import UsageError
+        from ai_conductor.refine.stack import stack_checks
 
-        if value is not None and value not in STACKS:
-            raise ValueError(f"unknown stack {value!r}; known: {', '.join(STACKS)}")
-        return value
+        if value is None:
+            return None
+        try:
+            return stack_checks(value)[0]  # the CLI's normalisation: Python-Postgres works too
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
 
     tidy: bool = True
     types: bool = True

@@ -27,12 +27,14 @@ from ai_conductor.implement.backends import load_backend
 from ai_conductor.implement.backends.base import Backend
 from ai_conductor.implement.budget import Budget
 from ai_conductor.implement.edits import apply_edits
+from ai_conductor.implement.guard import refusal
 from ai_conductor.implement.models import (
     Attempt,
     AttemptStatus,
     ChangeRequest,
     ChangeResult,
     ImplementReport,
+    Verification,
 )
 from ai_conductor.implement.verify import detect_test_command, verify
 from ai_conductor.implement.workspace import Workspace, apply_patch
@@ -148,11 +150,12 @@ class _Run:
                     result.status = AttemptStatus.ERROR
                     result.summary = f"stopped: {spent}"
                     break
-                attempt, patch = self._attempt(ws, name, findings, n, feedback)
+                attempt, patch, fatal = self._attempt(ws, name, findings, n, feedback)
                 result.attempts.append(attempt)
                 self.record(name, attempt, findings)
                 if attempt.status is AttemptStatus.KEPT:
-                    path = self.settings.home_dir / "patches" / self.run_id / f"{_slug(name)}.patch"
+                    unique = ws.branch.rsplit("/", 1)[-1]  # unique: Workspace suffixes it
+                    path = self.settings.home_dir / "patches" / self.run_id / f"{unique}.patch"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(patch)
                     path.with_suffix(".md").write_text(
@@ -169,7 +172,7 @@ class _Run:
                 result.status = attempt.status  # discarded or error, until one is kept
                 feedback = attempt.reason
                 ws.reset()
-                if attempt.status is AttemptStatus.ERROR and "not retryable" in attempt.reason:
+                if fatal:
                     break
         finally:
             with self.git_lock:
@@ -178,7 +181,7 @@ class _Run:
 
     def _attempt(
         self, ws: Workspace, name: str, findings: list[Finding], n: int, feedback: str | None
-    ) -> tuple[Attempt, str]:
+    ) -> tuple[Attempt, str, bool]:
         request = ChangeRequest(
             group=name, findings=findings, instructions=", ".join(self.options.focus)
         )
@@ -192,21 +195,25 @@ class _Run:
             if proposal.edits:
                 apply_edits(ws.path, proposal.edits)
             touched = ws.touched()
-            verdict = verify(
-                ws.path, touched, findings, self.analysis.findings,
-                test_command=self.tests, test_timeout=self.options.test_timeout,
-                tools=self.options.tools, settings=self.settings,
+            refused = refusal(touched, findings, ws.diff()) if touched else None
+            verdict = (
+                Verification(passed=False, reason=refused) if refused
+                else verify(
+                    ws.path, touched, findings, self.analysis.findings,
+                    test_command=self.tests, test_timeout=self.options.test_timeout,
+                    tools=self.options.tools, settings=self.settings,
+                )
             )  # fmt: skip
         except AgentError as exc:
             why = f"{exc}" + ("" if exc.retryable else " (not retryable)")
-            return Attempt(number=n, status=AttemptStatus.ERROR, reason=why), ""
+            return Attempt(number=n, status=AttemptStatus.ERROR, reason=why), "", not exc.retryable
         status = AttemptStatus.KEPT if verdict.passed else AttemptStatus.DISCARDED
         patch = ws.diff() if verdict.passed else ""
         attempt = Attempt(
             number=n, status=status, reason=verdict.reason, touched=touched,
             verification=verdict, summary=proposal.summary,
         )  # fmt: skip
-        return attempt, patch
+        return attempt, patch, False
 
 
 def implement(

@@ -124,6 +124,10 @@ class CircuitBreaker:
             else:
                 self.record_success()  # the service answered; the request was at fault
             raise
+        except BaseException:  # interrupted (cancelled, Ctrl-C): never leave a probe hanging
+            with self._lock:
+                self._probing = False
+            raise
         self.record_success()
         return result
 

@@ -7,6 +7,7 @@ text, shortened; nothing in it is executed or written anywhere but the report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ai_conductor.analysis.models import Finding
 from ai_conductor.errors import UsageError
 from ai_conductor.implement.backends import load_backend
 from ai_conductor.implement.backends.chat import LLMBackend
+from ai_conductor.refine.checks import _URL_CREDENTIALS
 
 MAX_ADVICE = 600
 """Characters kept of one recommendation."""
@@ -82,9 +84,23 @@ class LLMAdvisor:
         for name in FILES:
             path = self.root / name
             if path.is_file() and not path.is_symlink():
-                text = path.read_text(encoding="utf-8", errors="replace")[:MAX_FILE]
+                text = redact(path.read_text(encoding="utf-8", errors="replace"))[:MAX_FILE]
                 blocks.append(f"--- {name} ---\n{text}\n--- end of {name} ---")
         return "\n\n".join(blocks)
+
+
+_INDEX_OPTION = re.compile(r"^\s*--(?:extra-)?index-url\b.*$", re.MULTILINE)
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?im)^(\s*[\w.-]*(?:password|passwd|secret|token|api[_-]?key)[\w.-]*\s*[=:]\s*).+$"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with credentials in URLs, index URLs and ``*password*=...`` values masked:
+    a dependency file is sent to a model, its secrets never are."""
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}://{m['user']}:***@{m['host']}", text)
+    text = _INDEX_OPTION.sub("--index-url ***", text)
+    return _SECRET_ASSIGNMENT.sub(lambda m: f"{m[1]}***", text)
 
 
 def _advice(payload: Any, ids: Mapping[str, Finding]) -> dict[str, str]:

@@ -85,6 +85,8 @@ class RefineReport(_Model):
     """None when tidying was switched off."""
     applied: bool = False
     """The verified tidy-up was applied to the checkout (``apply=True``)."""
+    not_applied: str | None = None
+    """Why the checkout refused the verified tidy-up (``apply=True``; e.g. local edits)."""
     type_report: TypeReport | None = None
     """None when the type report was switched off."""
     stack: StackReview | None = None

@@ -42,13 +42,13 @@ def _attempt_event(
     )  # fmt: skip
 
 
-def _apply(root: Path, result: TidyResult) -> None:
+def _apply(root: Path, result: TidyResult) -> str | None:
+    """Apply the verified tidy-up; why the checkout refused it, or None when applied."""
     try:
         apply_patch(root, Path(result.patch or "").read_text(encoding="utf-8"))
     except UsageError as exc:
-        raise UsageError(
-            f"{exc}; the verified tidy-up is kept on branch {result.branch} ({result.patch})"
-        ) from exc
+        return f"{exc}; the verified tidy-up is kept on branch {result.branch} ({result.patch})"
+    return None
 
 
 def refine(
@@ -81,7 +81,7 @@ def refine(
     run_id, started = uuid.uuid4().hex, datetime.now(UTC)
     warnings: list[str] = []
     sink = open_audit_log(settings)
-    result, applied = None, False
+    result, applied, not_applied = None, False, None
     if tidy_code:
         tests = test_command if test_command is not None else detect_test_command(root)
         if tests is None:
@@ -92,8 +92,8 @@ def refine(
         sink.record(_attempt_event(result, run_id, workflow_id, task_id))
         if apply and result.status is TidyStatus.KEPT:
             sink.flush()
-            _apply(root, result)
-            applied = True
+            not_applied = _apply(root, result)
+            applied = not_applied is None
     typed = type_report(root, settings) if types else None
     review = None
     if stack_name is not None:
@@ -104,7 +104,8 @@ def refine(
             review.tokens, review.cost_usd = advisor.tokens, round(advisor.cost_usd, 6)
     report = RefineReport(
         run_id=run_id, codebase=str(root), started_at=started, finished_at=datetime.now(UTC),
-        tidy=result, applied=applied, type_report=typed, stack=review, warnings=warnings,
+        tidy=result, applied=applied, not_applied=not_applied, type_report=typed, stack=review,
+        warnings=warnings,
     )  # fmt: skip
     sink.record(ev.AuditEvent(
         workflow_id=workflow_id, task_id=task_id, agent_role="refiner", run_id=run_id,

@@ -270,6 +270,42 @@ def test_a_json_result_reporting_an_error_fails_the_attempt(agents: Path, worksp
     assert getattr(caught.value, "cost_usd", 0) == pytest.approx(0.0421)
 
 
+def test_an_agent_failure_with_a_non_zero_exit_still_reports_what_it_spent(
+    agents: Path, workspace: Path
+) -> None:
+    failed = {**CLAUDE_RESULT, "is_error": True, "result": "Credit balance is too low"}
+    standin(agents, "claude", f"print(json.dumps({failed!r}))\nsys.exit(1)\n")
+    with pytest.raises(CommandFailed) as caught:
+        CommandBackend({"preset": "claude"}).propose(REQUEST, workspace, None)
+    assert getattr(caught.value, "tokens", 0) == 2000
+    assert getattr(caught.value, "cost_usd", 0) == pytest.approx(0.0421)
+
+
+def test_non_finite_numbers_in_agent_json_count_as_nothing(agents: Path, workspace: Path) -> None:
+    weird = '{"result": "done", "total_cost_usd": Infinity, "usage": {"input_tokens": NaN}}'
+    standin(agents, "claude", f"print({weird!r})\n")
+    proposal = CommandBackend({"preset": "claude"}).propose(REQUEST, workspace, None)
+    assert (proposal.summary, proposal.tokens, proposal.cost_usd) == ("done", 0, 0.0)
+
+
+def test_a_relative_argv0_runs_the_program_that_was_checked(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tools = tmp_path / "cwd" / "tools"
+    tools.mkdir(parents=True)
+    (tools / "agent").write_text(f"#!{sys.executable}\nprint('the checked program')\n")
+    (tools / "agent").chmod(0o755)
+    planted = workspace / "tools" / "agent"  # repository content must never be what runs
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_text(f"#!{sys.executable}\nprint('the worktree copy')\n")
+    planted.chmod(0o755)
+    monkeypatch.chdir(tmp_path / "cwd")
+    proposal = CommandBackend({"argv": ["tools/agent", "{prompt}"]}).propose(
+        REQUEST, workspace, None
+    )
+    assert proposal.summary == "the checked program"
+
+
 def test_a_failed_run_still_reports_what_it_spent(agents: Path, workspace: Path) -> None:
     standin(agents, "claude", f"print(json.dumps({CLAUDE_RESULT!r}))\nsys.exit(2)\n")
     with pytest.raises(CommandFailed) as caught:

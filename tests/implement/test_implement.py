@@ -233,3 +233,65 @@ def test_unknown_grouping_is_a_usage_error(repo: Path) -> None:
 
     with pytest.raises(UsageError, match="choose from: file, rule"):
         implement(analyze(repo), repo, ImplementOptions(group_by="module"))
+
+
+def test_a_change_outside_its_files_is_refused_before_any_test_runs(
+    repo: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "conftest-ran"
+    conftest = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+    fix = {"path": "calc/core.py", "search": "return eval(text)", "replace": "return int(text)"}
+    sneaky = [fix, {"path": "conftest.py", "search": "", "replace": conftest}]
+    options = ImplementOptions(
+        backend="fake", backend_options={"script": [sneaky, [fix]]}, focus=["security"]
+    )
+    report = implement(analyze(repo), repo, options)
+    (change,) = report.changes
+    assert [a.status.value for a in change.attempts] == ["discarded", "kept"]
+    assert "outside its findings: conftest.py" in change.attempts[0].reason
+    assert not marker.exists(), "the gate ran code from a refused change"
+    assert "conftest.py" not in Path(change.patch or "").read_text()
+
+
+def test_suppression_comments_are_not_fixes(repo: Path) -> None:
+    noqa = {"path": "calc/core.py", "search": "return eval(text)",
+            "replace": "return eval(text)  # noqa: S307  # nosec"}  # fmt: skip
+    options = ImplementOptions(
+        backend="fake", backend_options={"script": [[noqa]]}, focus=["security"], attempts=1
+    )
+    (change,) = implement(analyze(repo), repo, options).changes
+    assert change.status.value == "discarded"
+    assert "suppression comments are not fixes" in change.attempts[0].reason
+
+
+def test_long_group_names_get_distinct_patch_files(tmp_path: Path) -> None:
+    deep = "pkg/" + "a_really_long_directory_name_" * 3 + "/"
+    extra = {
+        f"{deep}{name}.py": "import os\n\n\ndef f():\n    return 1\n" for name in ("one", "two")
+    }
+    root = calc_repo(tmp_path / "deep-repo", extra)
+    report = implement(analyze(root), root, ImplementOptions(backend="builtin", apply=True))
+    kept = [c for c in report.changes if c.status.value == "kept"]
+    assert len(kept) == 3
+    assert len({c.patch for c in kept}) == 3
+    assert sorted(report.applied) == sorted(c.group for c in kept)
+    assert all("import os" not in (root / p).read_text() for p in extra)
+
+
+def test_cli_exits_3_when_every_change_failed_before_verification(
+    repo: Path, tmp_path: Path, conductor_home: Path
+) -> None:
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = tmp_path / "analysis.json"
+    subprocess.run([str(BIN / "conductor"), "analyze", "--codebase", str(repo), "-o", str(out)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    run = subprocess.run(
+        [str(BIN / "conductor"), "implement", "--analysis", str(out), "--backend", "openai",
+         "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--backend-option", "retries=0",
+         "--attempts", "1"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr
+    assert "every change failed before it could be verified" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert [c["status"] for c in json.loads(run.stdout)["changes"]] == ["error"]

@@ -405,6 +405,52 @@ def test_breaker_half_open_lets_one_probe_through() -> None:
     breaker.before_call()  # closed
 
 
+def test_an_interrupted_probe_does_not_leave_the_breaker_stuck() -> None:
+    now = [0.0]
+    breaker = CircuitBreaker("svc", threshold=1, cooldown=1, clock=lambda: now[0])
+    breaker.record_failure()
+    now[0] = 2.0
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        breaker.call(interrupted, lambda exc: True)  # the probe is cancelled mid-call
+    assert breaker.call(lambda: "ok", lambda exc: True) == "ok"  # the next caller may probe
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
+            "choices": [{"index": 0, "finish_reason": "stop", "message": None}],
+            "usage": {"prompt_tokens": None, "completion_tokens": None},
+        },
+        {"choices": None, "usage": None},
+        [1, 2, 3],
+    ],
+    ids=["null-message-and-usage", "null-choices", "array-body"],
+)
+def test_odd_server_replies_are_agent_errors_not_crashes(
+    body: object, wire: WireServer, workspace: Path
+) -> None:
+    from tests.implement._wire import Reply
+
+    wire.script = [Reply(200, body)] * 3  # type: ignore[arg-type]
+    with pytest.raises((EditRejected, LLMCallFailed)):  # both are AgentErrors: recorded, retried
+        openai(wire, malformed_retries=1).propose(REQUEST, workspace, None)
+
+
+def test_credentials_in_base_url_never_reach_messages(wire: WireServer, workspace: Path) -> None:
+    wire.script = [error(400, "bad request")]
+    url = wire.url.replace("http://", "http://user:sk-url-secret-123@") + "/v1"
+    backend = OpenAIBackend({"model": "m", "base_url": url})
+    with pytest.raises(LLMCallFailed) as caught:
+        backend.propose(REQUEST, workspace, None)
+    assert "sk-url-secret-123" not in str(caught.value)
+    assert "sk-url-secret-123" not in backend.breaker.key
+
+
 def test_breaker_is_thread_safe() -> None:
     breaker = CircuitBreaker("svc", threshold=1000, cooldown=1)
     threads = [threading.Thread(target=lambda: [breaker.record_failure() for _ in range(200)])

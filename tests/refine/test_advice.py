@@ -92,6 +92,22 @@ def test_a_model_adds_advice_to_the_findings_it_was_asked_about(
     assert "hunter2secret" not in json.dumps(body)
 
 
+def test_secrets_in_dependency_files_are_masked_before_a_model_sees_them(
+    tmp_path: Path, wire: WireServer
+) -> None:
+    setup_cfg = ("[options]\ninstall_requires = psycopg2-binary\n[db]\n"
+                 "url = postgresql://admin:S3cretPw@db/app\npassword = pl41n-secret\n")  # fmt: skip
+    requirements = "--extra-index-url https://tok3n-abc@pypi.corp/simple\npsycopg2-binary\n"
+    root = make_repo(tmp_path / "leaky", {"setup.cfg": setup_cfg, "requirements.txt": requirements,
+                                          "app/__init__.py": APP})  # fmt: skip
+    wire.script = [openai_ok('{"advice": []}')]
+    review(root, "openai", {"model": "m", "base_url": f"{wire.url}/v1"})
+    body = json.dumps(wire.requests[0].body)
+    for secret in ("S3cretPw", "pl41n-secret", "tok3n-abc"):
+        assert secret not in body
+    assert "postgresql://admin:***@db/app" in body  # the shape stays, for the advice
+
+
 def test_an_unusable_reply_is_a_warning_and_the_review_stands(
     project: Path, wire: WireServer
 ) -> None:

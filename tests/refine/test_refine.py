@@ -4,6 +4,7 @@ the CLI and a workflow."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,11 +97,15 @@ def test_apply_puts_the_verified_tidy_up_in_the_checkout(messy: Path) -> None:
 def test_apply_refuses_conflicting_local_changes_and_loses_nothing(messy: Path) -> None:
     local = MESSY + "# my local edit\n"
     (messy / "pkg" / "core.py").write_text(local)
-    with pytest.raises(UsageError, match=r"pkg/core\.py.*uncommitted changes") as caught:
-        refine(messy, types=False, apply=True)
-    assert "conductor/refine/refine/tidy" in str(caught.value)  # where the tidy-up still is
+    report = refine(messy, types=False, stack="python", apply=True)
+    assert not report.applied
+    assert re.search(r"pkg/core\.py.*uncommitted changes", report.not_applied or "")
+    assert "conductor/refine/refine/tidy" in (report.not_applied or "")  # where it still is
+    assert report.stack is not None  # the rest of the work still ran and is reported
     assert (messy / "pkg" / "core.py").read_text() == local
     assert "conductor/refine/refine/tidy" in git(messy, "branch", "--list")
+    rows = open_audit_log(get_settings()).query(run_id=report.run_id, action="refine")
+    assert [r.metadata["applied"] for r in rows] == [False]
 
 
 def test_a_tidy_up_that_breaks_the_tests_is_discarded_with_the_reason(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any, cast
 from ai_conductor.errors import AgentError, AgentUnavailable
 from ai_conductor.implement.backends.chat import LLMBackend, Message, Reply, failure
 from ai_conductor.implement.backends.llm import LLMOptions, resolve_api_key
+from ai_conductor.implement.backends.openai_backend import _count
 from ai_conductor.settings import get_settings
 
 TRANSIENT_STATUS = frozenset({408, 429, 529})
@@ -66,13 +67,17 @@ class AnthropicBackend(LLMBackend):
             max_tokens=self.options.max_tokens,
             **extra,
         )
-        text = "".join(block.text for block in response.content if block.type == "text")
+        blocks = getattr(response, "content", None) or []
+        text = "".join(
+            b.text for b in blocks if getattr(b, "type", "") == "text" and isinstance(b.text, str)
+        )
         if self.prefill:
             text = "{" + text
-        usage = response.usage
+        usage = getattr(response, "usage", None)
         return Reply(
-            text, usage.input_tokens, usage.output_tokens,
-            truncated=response.stop_reason == "max_tokens",
+            text, _count(getattr(usage, "input_tokens", 0)),
+            _count(getattr(usage, "output_tokens", 0)),
+            truncated=getattr(response, "stop_reason", None) == "max_tokens",
         )  # fmt: skip
 
     def _transient(self, exc: BaseException) -> bool:
@@ -87,7 +92,8 @@ class AnthropicBackend(LLMBackend):
     def _describe(self, exc: Exception, tries: int) -> AgentError | None:
         if not isinstance(exc, self._anthropic.AnthropicError):
             return None
-        where = f"{self.options.base_url or 'api.anthropic.com'} (model {self.options.model})"
+        host = self.where if self.options.base_url else "api.anthropic.com"
+        where = f"{host} (model {self.options.model})"
         detail = getattr(exc, "api_message", None) or getattr(exc, "message", None) or exc
         return failure(
             self.name, where, getattr(exc, "status_code", None), type(exc).__name__,

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ai_conductor.errors import AgentError
 from ai_conductor.implement.backends.llm import (
@@ -66,9 +67,10 @@ class LLMBackend:
 
     def __init__(self, options: LLMOptions, key: str) -> None:
         self.options, self._key = options, key
-        where = options.base_url or "default"
+        self.where = without_userinfo(options.base_url) if options.base_url else "default"
+        """The endpoint as shown in messages (credentials in the URL removed)."""
         self.breaker = breaker_for(
-            f"{self.name}:{where}:{options.model}", options.breaker_threshold,
+            f"{self.name}:{self.where}:{options.model}", options.breaker_threshold,
             options.breaker_cooldown,
         )  # fmt: skip
         self.requests = 0
@@ -154,13 +156,25 @@ class LLMBackend:
             raise
         except Exception as exc:
             error = self._describe(exc, tries)
-            if error is None:
-                raise
+            if error is None:  # not the SDK's: a reply our code could not read, say
+                error = LLMCallFailed(
+                    f"{self.name} backend: unusable response from {self.where}: "
+                    f"{type(exc).__name__}: {self._scrub(str(exc))[:300]}",
+                    retryable=False,
+                )
             raise error from exc
 
     def _scrub(self, text: str) -> str:
         """``text`` without the API key in it."""
         return text.replace(self._key, "***") if len(self._key) >= 8 else text
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@`` (keys sometimes ride in base URLs)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def failure(

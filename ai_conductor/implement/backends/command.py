@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -119,16 +120,16 @@ class CommandBackend:
             failed = CommandFailed(f"command backend: {name} exited with status {code}: "
                                    f"{err.strip()[-1000:] or out.strip()[-1000:]}",
                                    exit_code=code, stdout=out, stderr=err)  # fmt: skip
-            with contextlib.suppress(AgentError):  # what a failed run spent still counts
-                spent = _proposal(out)
-                failed.tokens, failed.cost_usd = spent.tokens, spent.cost_usd  # type: ignore[attr-defined]
+            tokens, cost = _spent(_json(out))  # what a failed run spent still counts
+            failed.tokens, failed.cost_usd = tokens, cost  # type: ignore[attr-defined]
             raise failed
         return _proposal(out)
 
     def _argv(self, prompt: str, request: ChangeRequest) -> list[str]:
         o = self.options
         template = list(PRESETS[o.preset] if o.preset else o.argv or [])
-        binary = shutil.which(template[0])
+        binary = shutil.which(template[0])  # absolute: the worktree is the agent's cwd
+        binary = os.path.abspath(binary) if binary else None
         if binary is None:
             how = f"install it: {INSTALL[o.preset]}" if o.preset else "install it or fix the path"
             label = f"preset {o.preset!r} needs" if o.preset else "command backend needs"
@@ -200,28 +201,40 @@ def _git_state(workspace: Path) -> tuple[bytes | None, str]:
     return (dot_git.read_bytes() if dot_git.is_file() else None), head
 
 
-def _proposal(stdout: str) -> Proposal:
-    """Summary, tokens and cost from a JSON result (claude, cursor, roo), else the text tail."""
+def _json(stdout: str) -> dict[str, Any] | None:
     try:
         data = json.loads(stdout)
     except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        return Proposal(summary=stdout.strip()[-SUMMARY_CHARS:])
-    text = data.get("result") or data.get("content") or ""
-    text = text.strip()[:SUMMARY_CHARS] if isinstance(text, str) else ""
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _spent(data: dict[str, Any] | None) -> tuple[int, float]:
+    """Tokens and cost from a JSON result (claude: usage + total_cost_usd; roo: cost{})."""
+    if data is None:
+        return 0, 0.0
     usage, cost = _dict(data.get("usage")), _dict(data.get("cost"))
     keys = ("input_tokens", "output_tokens", "cache_creation_input_tokens",
             "cache_read_input_tokens")  # fmt: skip
     tokens = (
         sum(_num(usage, k) for k in keys) + _num(cost, "inputTokens") + _num(cost, "outputTokens")
     )
-    cost_usd = _num(data, "total_cost_usd") or _num(cost, "totalCost")
+    return int(tokens), _num(data, "total_cost_usd") or _num(cost, "totalCost")
+
+
+def _proposal(stdout: str) -> Proposal:
+    """Summary, tokens and cost from a JSON result (claude, cursor, roo), else the text tail."""
+    data = _json(stdout)
+    if data is None:
+        return Proposal(summary=stdout.strip()[-SUMMARY_CHARS:])
+    text = data.get("result") or data.get("content") or ""
+    text = text.strip()[:SUMMARY_CHARS] if isinstance(text, str) else ""
+    tokens, cost_usd = _spent(data)
     if data.get("is_error") is True or data.get("success") is False:
         error = AgentError(f"command backend: the agent reported a failure: {text or 'no detail'}")
-        error.tokens, error.cost_usd = int(tokens), cost_usd  # type: ignore[attr-defined]
+        error.tokens, error.cost_usd = tokens, cost_usd  # type: ignore[attr-defined]
         raise error
-    return Proposal(summary=text, tokens=int(tokens), cost_usd=cost_usd)
+    return Proposal(summary=text, tokens=tokens, cost_usd=cost_usd)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -230,7 +243,9 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _num(data: dict[str, Any], key: str) -> float:
     value = data.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return 0.0
+    return float(value) if math.isfinite(value) and value > 0 else 0.0  # json allows Infinity
 
 
 def _fatal(message: str) -> AgentError:

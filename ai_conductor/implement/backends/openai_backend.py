@@ -89,14 +89,16 @@ class OpenAIBackend(LLMBackend):
         if response_format is not None:
             kwargs["response_format"] = response_format
         completion = self._client.chat.completions.create(**kwargs)
-        usage = completion.usage
-        tokens_in = usage.prompt_tokens if usage else 0
-        tokens_out = usage.completion_tokens if usage else 0
-        if not completion.choices:
+        usage = getattr(completion, "usage", None)  # servers differ: read defensively
+        tokens_in = _count(getattr(usage, "prompt_tokens", 0))
+        tokens_out = _count(getattr(usage, "completion_tokens", 0))
+        choices = getattr(completion, "choices", None)
+        if not isinstance(choices, list) or not choices:
             return Reply("", tokens_in, tokens_out)
-        choice = completion.choices[0]
-        text = choice.message.content or ""
-        return Reply(text, tokens_in, tokens_out, truncated=choice.finish_reason == "length")
+        message = getattr(choices[0], "message", None)
+        text = getattr(message, "content", None)
+        truncated = getattr(choices[0], "finish_reason", None) == "length"
+        return Reply(text if isinstance(text, str) else "", tokens_in, tokens_out, truncated)
 
     def _format_refused(self, exc: BaseException) -> bool:
         """The server rejected our ``response_format`` (llama.cpp answers that with a 500)."""
@@ -112,12 +114,15 @@ class OpenAIBackend(LLMBackend):
             return False  # the same request will be refused again
         if isinstance(exc, o.RateLimitError | o.APIConnectionError | o.InternalServerError):
             return True  # APITimeoutError is an APIConnectionError
-        return isinstance(exc, o.APIStatusError) and exc.status_code >= 500
+        return isinstance(exc, o.APIStatusError) and (
+            exc.status_code >= 500 or exc.status_code == 408
+        )
 
     def _describe(self, exc: Exception, tries: int) -> AgentError | None:
         if not isinstance(exc, self._openai.OpenAIError):
             return None
-        where = f"{self.options.base_url or 'api.openai.com'} (model {self.options.model})"
+        host = self.where if self.options.base_url else "api.openai.com"
+        where = f"{host} (model {self.options.model})"
         message = self._scrub(str(getattr(exc, "message", None) or exc))
         status = getattr(exc, "status_code", None)
         advice = None
@@ -130,3 +135,8 @@ class OpenAIBackend(LLMBackend):
             self.name, where, status, type(exc).__name__, message,
             transient=self._transient(exc), tries=tries, advice=advice,
         )  # fmt: skip
+
+
+def _count(value: object) -> int:
+    """A token count from a reply: non-negative int, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
