@@ -43,6 +43,8 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/orchestration.py
 	$(BIN)/python benchmarks/analyze.py
+	$(BIN)/python benchmarks/storage/audit.py
+	$(BIN)/python benchmarks/storage/search.py
 
 lock: $(STAMP) $(LLM_STAMP)
 	(echo "# Locked versions CI installs (pip install -c constraints.txt). Regenerate: make lock"; \

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the run finished but a quality gate failed; 2 bad usage
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -33,8 +34,34 @@ err = Console(stderr=True)
 
 def _mount_subcommands() -> None:
     from ai_conductor._cli_findings import findings_app
+    from ai_conductor._cli_maintenance import maintenance_app
 
     app.add_typer(findings_app, name="findings")
+    app.add_typer(maintenance_app, name="maintenance")
+    app.add_typer(context_app, name="context")
+
+
+context_app = typer.Typer(
+    help="The context store: analysis summaries, findings and changes, searchable.",
+    no_args_is_help=True,
+)
+
+
+@context_app.command("search")
+def context_search(
+    query: Annotated[str, typer.Argument(help="Words to look for.", show_default=False)],
+    workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="Results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Search the context store (embedded full-text by default; Weaviate when configured).
+
+    What is in it: analysis summaries, findings and dismissals, kept and rejected changes with
+    their reasons (`conductor maintenance context-sync` copies them from the audit log).
+    """
+    from ai_conductor._cli_context import run_search
+
+    raise typer.Exit(run_search(query, workflow=workflow, k=k, as_json=as_json))
 
 
 _mount_subcommands()
@@ -311,9 +338,11 @@ def refine(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tidy formatting and imports (verified, on a branch), report type errors (mypy), and
-    review the technology stack: unpinned, unused or missing dependencies (deptry), Python
-    version targets and configuration smells, each with a recommendation.
+    """Tidy formatting and imports, report type errors, review the technology stack.
+
+    The tidy-up (ruff import order + format) is verified like any change and kept on a branch;
+    type errors come from mypy; --stack reviews unpinned, unused or missing dependencies
+    (deptry), Python version targets and configuration smells, each with a recommendation.
 
     With --backend, a model adds a recommendation fitted to the project to each stack finding
     (it sees the findings and pyproject.toml / requirements.txt / setup.cfg; its reply is
@@ -368,8 +397,40 @@ def parse_since(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@app.command()
+logs_app = typer.Typer(invoke_without_command=True)
+app.add_typer(logs_app, name="logs")
+
+
+@logs_app.command("replay")
+def logs_replay(as_json: JsonOpt = False) -> None:
+    """Write events spooled while the database was unreachable into the audit log.
+
+    Idempotent: events already in the database (by event id) are skipped; lines that cannot be
+    read or that the database refuses are kept aside in a .rejected.jsonl file, never lost.
+    The writer also replays on its own after its next successful write.
+    """
+    from ai_conductor.settings import get_settings
+    from ai_conductor.store import replay_spool
+
+    try:
+        result = replay_spool(get_settings())
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    data = dataclasses.asdict(result)
+    if as_json or not sys.stdout.isatty():
+        typer.echo(json.dumps(data, indent=2))
+    err.print(
+        f"replayed {result.replayed} event(s), {result.duplicates} already stored, "
+        f"{result.left} left in the spool, {result.rejected} kept aside"
+        + (f" ({result.rejected_file})" if result.rejected else "")
+    )
+    if result.left:
+        raise typer.Exit(3)
+
+
+@logs_app.callback()
 def logs(
+    ctx: typer.Context,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task id.")] = None,
     run_id: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
@@ -379,10 +440,12 @@ def logs(
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many rows.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the audit log (coordination_logs), newest first.
+    """Show the audit log (coordination_logs), newest first; `logs replay` writes the spool.
 
     A table on a terminal, tab-separated lines when piped, a JSON array with --json.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from ai_conductor.settings import get_settings
     from ai_conductor.store import open_audit_log
 

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ai_conductor.context.models import BatchResult, ContextRecord, Hit, SearchFilters
     from ai_conductor.spec import AgentConfig, TaskSpec
     from ai_conductor.store.events import AuditEvent
 
@@ -71,3 +74,49 @@ class EventSink(Protocol):
     """Where audit events go: the one chokepoint every action is recorded through."""
 
     def record(self, event: AuditEvent) -> None: ...
+
+
+@runtime_checkable
+class ContextStore(Protocol):
+    """Where coordination context lives (``embedded`` SQLite FTS5, ``weaviate``, or a plugin).
+
+    Ids are deterministic (:attr:`ContextRecord.id`): storing a record again replaces it.
+    Backends raise ``StoreError`` when they cannot be reached or written.
+    """
+
+    location: str
+    """Where the records are, without secrets (keys the ``context-sync`` watermark)."""
+
+    def store(self, record: ContextRecord) -> str:
+        """Store (or replace) one record; return its id."""
+        ...
+
+    def batch_store(self, records: Sequence[ContextRecord]) -> BatchResult:
+        """Store many records; failures are reported per record, not raised."""
+        ...
+
+    def retrieve_context(self, workflow_id: str, limit: int = 20) -> list[ContextRecord]:
+        """The workflow's records, newest first."""
+        ...
+
+    def search(
+        self, query: str, k: int = 10, filters: SearchFilters | Mapping[str, Any] | None = None
+    ) -> list[Hit]:
+        """The ``k`` records most relevant to ``query``, best first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; idempotent."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into vectors for hybrid search (same model for records and queries)."""
+
+    name: str
+    """Model identity; stored vectors from another model are not compared."""
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order."""
+        ...

@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     database_block: str | None = None
     """Name of a prefect-sqlalchemy ``SqlAlchemyConnector`` block to take the audit URL from."""
 
-    context_store: Literal["embedded", "weaviate"] = "embedded"
-    """Context store backend."""
+    context_store: str = "embedded"
+    """Context store backend: ``embedded`` (SQLite FTS5 under ``home``), ``weaviate``, or the
+    import path ``package.module:Class`` of a third-party store."""
 
     weaviate_url: str | None = Field(
         default=None, validation_alias=AliasChoices("CONDUCTOR_WEAVIATE_URL", "WEAVIATE_URL")
@@ -43,6 +44,40 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CONDUCTOR_WEAVIATE_API_KEY", "WEAVIATE_API_KEY"),
     )
     """Weaviate API key (Weaviate Cloud)."""
+
+    weaviate_grpc_port: int = Field(default=50051, ge=1, le=65535)
+    """gRPC port of a self-hosted Weaviate (the client sends batches and queries over gRPC)."""
+
+    weaviate_grpc_host: str | None = None
+    """gRPC host of a self-hosted Weaviate, when it differs from the host of ``weaviate_url``."""
+
+    weaviate_collection: str = "CoordinationContext"
+    """Name of the Weaviate collection that holds the context records."""
+
+    weaviate_vectorizer: Literal["none", "text2vec-ollama", "text2vec-openai"] = "none"
+    """How Weaviate gets vectors: ``none`` (self-provided from the embedding settings, or BM25
+    only without them), or a server-side module."""
+
+    weaviate_vectorizer_endpoint: str | None = None
+    """API endpoint the server-side vectorizer module calls (e.g. ``http://ollama:11434``)."""
+
+    weaviate_vectorizer_model: str | None = None
+    """Model the server-side vectorizer module uses (e.g. ``nomic-embed-text``)."""
+
+    weaviate_timeout: float = Field(default=30.0, gt=0)
+    """Seconds to wait for Weaviate on connect, query and insert."""
+
+    weaviate_skip_init_checks: bool = False
+    """Skip the client's start-up checks (gRPC health ping, PyPI version check)."""
+
+    embedding_base_url: str | None = None
+    """OpenAI-compatible ``/v1`` endpoint for embeddings; unset: full-text search only."""
+
+    embedding_model: str | None = None
+    """Embedding model name at ``embedding_base_url`` (needed with it)."""
+
+    embedding_api_key: SecretStr | None = None
+    """Key for ``embedding_base_url`` (default: ``openai_api_key``; local servers need none)."""
 
     github_step_summary: Path | None = Field(
         default=None,
@@ -67,8 +102,51 @@ class Settings(BaseSettings):
     audit_flush_interval: float = Field(default=0.2, gt=0)
     """Seconds between audit-log batch writes; events are queued, never written inline."""
 
-    audit_batch_size: int = Field(default=500, ge=1)
-    """Largest number of audit events written in one statement."""
+    audit_batch_size: int = Field(default=2000, ge=1)
+    """Largest number of audit events written in one batch (one COPY on PostgreSQL)."""
+
+    audit_spool_after: float = Field(default=30.0, ge=0)
+    """Seconds the audit database may be unreachable before queued events are spooled to disk
+    (``$CONDUCTOR_HOME/spool``; replayed on the next successful connection)."""
+
+    audit_max_queue: int = Field(default=100_000, ge=1)
+    """Most audit events held in memory; beyond it new events go straight to the spool."""
+
+    airbyte_server_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "CONDUCTOR_AIRBYTE_SERVER_URL", "AIRBYTE_SERVER_URL", "AIRBYTE_API_URL"
+        ),
+    )
+    """Airbyte public API: ``https://api.airbyte.com/v1`` (Cloud, the default) or a
+    self-hosted ``http(s)://HOST/api/public/v1``."""
+
+    airbyte_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_AIRBYTE_CLIENT_ID", "AIRBYTE_CLIENT_ID"),
+    )
+    """Client id of an Airbyte application (client-credentials auth)."""
+
+    airbyte_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_AIRBYTE_CLIENT_SECRET", "AIRBYTE_CLIENT_SECRET"),
+    )
+    """Client secret of that Airbyte application."""
+
+    airbyte_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_AIRBYTE_API_KEY", "AIRBYTE_API_KEY"),
+    )
+    """A ready bearer token for the Airbyte API, instead of client id and secret."""
+
+    airbyte_connection_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_AIRBYTE_CONNECTION_ID", "AIRBYTE_CONNECTION_ID"),
+    )
+    """The Airbyte connection `conductor maintenance airbyte-sync` triggers."""
+
+    airbyte_block: str | None = None
+    """Name of an ``AirbyteCredentials`` Prefect block to take the Airbyte settings from."""
 
     @property
     def home_dir(self) -> Path:

@@ -92,3 +92,43 @@ def test_run_piped_prints_json_and_exit_codes(
     alias = conductor("orchestrate", "--config", str(spec), "--codebase", str(codebase), env=env)
     assert alias.returncode == 3
     assert json.loads(alias.stdout)["tasks"]["a"]["status"] == "reused"
+
+
+def test_logs_replay_writes_the_spool_once(conductor_home: Path) -> None:
+    from ai_conductor.settings import Settings
+    from ai_conductor.store import AuditEvent, resolve_database_url
+    from ai_conductor.store.schema import clean_row
+    from ai_conductor.store.spool import append, spool_path
+
+    settings = Settings(home=conductor_home)
+    spool = spool_path(settings.spool_dir, resolve_database_url(settings))
+    events = [AuditEvent(workflow_id="offline", task_id=f"t{i}", agent_role="analyzer",
+                         action="succeeded", status="completed") for i in range(3)]  # fmt: skip
+    append(spool, rows=[clean_row(e.as_row()) for e in events])
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    replay = [str(BIN / "conductor"), "logs", "replay", "--json"]
+    first = subprocess.run(replay, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["replayed"] == 3
+    again = subprocess.run(replay, env=env, capture_output=True, text=True)
+    assert json.loads(again.stdout)["replayed"] == 0  # idempotent: the spool is gone
+    shown = subprocess.run([str(BIN / "conductor"), "logs", "--workflow", "offline", "--json"],
+                           env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    assert sorted(r["task_id"] for r in json.loads(shown.stdout)) == ["t0", "t1", "t2"]
+
+
+def test_context_search_cli(conductor_home: Path) -> None:
+    from ai_conductor.context import ContextRecord, open_context_store
+    from ai_conductor.settings import Settings
+
+    store = open_context_store(Settings(home=conductor_home), embedder=None)
+    store.store(ContextRecord(workflow_id="w", task_id="fix", context_type="change_rejected",
+                              content="eval replaced by int broke test_parse"))  # fmt: skip
+    store.close()
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    run = subprocess.run([str(BIN / "conductor"), "context", "search", "eval int", "--json"],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    hits = json.loads(run.stdout)
+    assert hits
+    assert "broke test_parse" in json.dumps(hits[0])

@@ -20,7 +20,7 @@ from ai_conductor.settings import Settings
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD: Final = "0003_findings"
+HEAD: Final = "0004_event_id"
 """The newest migration revision; :func:`head_revision` reads it from the scripts."""
 
 _SCRIPTS: Final = "ai_conductor.store:migrations"

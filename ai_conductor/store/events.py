@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -34,6 +35,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def new_event_id() -> str:
+    """A fresh event id: 32 hex digits (uuid4), unique per event, stable across retries."""
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     """Something that happened in a workflow run, as it is stored."""
@@ -47,6 +53,8 @@ class AuditEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     error_message: str | None = None
     created_at: datetime = field(default_factory=_now)
+    event_id: str = field(default_factory=new_event_id)
+    """Unique per event: a retried or replayed write of the same event is stored once."""
 
     def as_row(self) -> dict[str, Any]:
         """Column values for ``coordination_logs`` (``id`` is assigned by the database)."""
@@ -60,4 +68,5 @@ class AuditEvent:
             "error_message": self.error_message,
             "created_at": self.created_at,
             "run_id": self.run_id,
+            "event_id": self.event_id,
         }

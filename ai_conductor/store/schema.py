@@ -72,6 +72,7 @@ coordination_logs = Table(
     Column("error_message", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False, server_default=func.now()),
     Column("run_id", String(64), nullable=True),
+    Column("event_id", String(64), nullable=True),
     Index("idx_logs_workflow_task", "workflow_id", "task_id"),
     Index("idx_logs_created_status", text("created_at DESC"), "status"),
     Index(
@@ -81,6 +82,7 @@ coordination_logs = Table(
         sqlite_where=text(ACTIVE_WHERE),
     ),
     Index("idx_logs_run_id", "run_id"),
+    Index("uq_logs_event_id", "event_id", unique=True),
 )
 """The audit table at the head revision."""
 
@@ -91,6 +93,7 @@ _LIMITS: Final = {
     "action": 64,
     "status": 32,
     "run_id": 64,
+    "event_id": 64,
 }
 
 
@@ -105,23 +108,40 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+def _fit(value: Any, size: int | None) -> Any:
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value[:size] if size is not None and len(value) > size else value
+
+
+def metadata_json(meta: Any) -> str:
+    """``meta`` as JSON text, NUL-free; unknown types become strings (a snapshot: later changes
+    to the caller's dict do not leak into the stored row)."""
+    try:
+        text = json.dumps(meta or {}, default=str)
+        if "\\u0000" in text:
+            text = json.dumps(_scrub(json.loads(text)))
+    except (TypeError, ValueError, RecursionError) as exc:
+        text = json.dumps({"unserializable_metadata": f"{type(exc).__name__}: {exc}"[:500]})
+    return text
+
+
+def metadata_value(meta: Any) -> Any:
+    """The metadata of a queued row as a JSON value (queued rows carry it as JSON text)."""
+    return json.loads(meta) if isinstance(meta, str) else meta
+
+
 def clean_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Make an event row storable anywhere: fit strings to their columns, metadata to plain JSON.
+    """Make an event row storable anywhere: fit strings to their columns, metadata to JSON text.
 
     A row that a database would reject (a value too long for PostgreSQL, a ``Path`` in metadata)
     would otherwise fail its whole batch; values are shortened and unknown types become strings.
+    The row's ``metadata`` is JSON text (:func:`metadata_value` turns it back into a value).
     """
-    out = dict(row)
-    for key, size in _LIMITS.items():
-        if isinstance(out.get(key), str):
-            out[key] = _scrub(out[key])[:size]
-    if isinstance(out.get("error_message"), str):
-        out["error_message"] = _scrub(out["error_message"])
-    meta = out.get("metadata")
-    try:
-        out["metadata"] = _scrub(json.loads(json.dumps(meta or {}, default=str)))
-    except (TypeError, ValueError, RecursionError) as exc:
-        out["metadata"] = {"unserializable_metadata": f"{type(exc).__name__}: {exc}"[:500]}
+    out = {key: _fit(value, _LIMITS.get(key)) for key, value in row.items()}
+    out["metadata"] = metadata_json(row.get("metadata"))
     return out
 
 
@@ -140,6 +160,8 @@ class LogRow(BaseModel):
     error_message: str | None = None
     created_at: datetime
     run_id: str | None = None
+    event_id: str | None = None
+    """Unique id of the event (None for rows written before migration 0004)."""
 
     @field_validator("metadata", mode="before")
     @classmethod

@@ -22,7 +22,7 @@ from ai_conductor.store import (
     open_audit_log,
 )
 from ai_conductor.store import events as ev
-from ai_conductor.store.audit import SPOOL_FILE
+from ai_conductor.store.spool import rejected_path, spool_path
 from tests._pg import create_database, drop_database, new_database_name
 
 DEAD_PG = "postgresql+psycopg2://postgres:s3cret-pw@127.0.0.1:1/nope"
@@ -43,8 +43,8 @@ def event(i: int, **over: Any) -> AuditEvent:
     return AuditEvent(**(fields | over))
 
 
-def spooled(spool_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (spool_dir / SPOOL_FILE).read_text().splitlines()]
+def spooled(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_threads_record_and_every_filter_queries(audit: AuditLog) -> None:
@@ -107,7 +107,9 @@ def test_metadata_round_trips_and_odd_values_are_stored(audit: AuditLog) -> None
         "error_message",
         "created_at",
         "run_id",
+        "event_id",
     }
+    assert len({r.event_id for r in rows}) == 2
 
 
 def test_subscribers_see_events_at_record_time(
@@ -139,7 +141,7 @@ def test_close_is_idempotent_and_later_records_are_spooled(
     log.close()
     log.close()
     log.record(event(2, workflow_id="late"))  # documented: spooled at once, no database access
-    assert [row["workflow_id"] for row in spooled(spool_dir)] == ["late"]
+    assert [row["workflow_id"] for row in spooled(spool_path(spool_dir, sqlite_url))] == ["late"]
     again = AuditLog(sqlite_url, spool_dir=spool_dir)
     assert [r.metadata["i"] for r in again.query()] == [1]
     again.close()
@@ -167,7 +169,7 @@ def test_unreachable_database_keeps_running_and_spools_everything(
         with pytest.raises(StoreError) as err:
             log.query()
         log.close()
-    rows = spooled(spool)
+    rows = spooled(spool_path(spool, DEAD_PG))
     assert [row["metadata"]["i"] for row in rows] == list(range(110))
     assert rows[3]["created_at"] == (BASE + timedelta(seconds=3)).isoformat()
     assert rows[3]["run_id"] == "run1"
@@ -177,7 +179,7 @@ def test_unreachable_database_keeps_running_and_spools_everything(
     assert "127.0.0.1" in str(err.value)
     unavailable = [r for r in caplog.records if "unavailable" in r.getMessage()]
     assert len(unavailable) == 1
-    assert str(spool / SPOOL_FILE) in caplog.text
+    assert str(spool_path(spool, DEAD_PG)) in caplog.text
 
 
 def test_no_spool_dir_logs_the_loss(caplog: pytest.LogCaptureFixture) -> None:
@@ -210,18 +212,20 @@ def test_writes_resume_when_the_database_comes_back(tmp_path: Path) -> None:
     finally:
         log.close()
         drop_database(name)
-    assert not (tmp_path / "spool" / SPOOL_FILE).exists()
+    assert not spool_path(tmp_path / "spool", url).exists()
 
 
 @pytest.mark.postgres
-def test_a_row_postgres_refuses_is_spooled_alone(pg_url: str, tmp_path: Path) -> None:
+def test_a_row_postgres_refuses_is_kept_aside_alone(pg_url: str, tmp_path: Path) -> None:
     log = AuditLog(pg_url, flush_interval=0.05, spool_dir=tmp_path)
     log.record(event(1))
     log.record(event(2, metadata={"i": 2, "bad": float("nan")}))  # JSONB has no NaN
     log.record(event(3))
     assert sorted(r.metadata["i"] for r in log.query()) == [1, 3]
     log.close()
-    assert [row["metadata"]["i"] for row in spooled(tmp_path)] == [2]
+    kept = spooled(rejected_path(spool_path(tmp_path, pg_url)))
+    assert [row["metadata"]["i"] for row in kept] == [2]
+    assert not spool_path(tmp_path, pg_url).exists()  # never retried automatically
 
 
 def test_open_audit_log_is_one_per_database(tmp_path: Path) -> None:
@@ -263,3 +267,16 @@ def test_engine_errors_are_store_errors_without_password(url: str, needle: str) 
         create_engine_for(url)
     assert needle in str(err.value)
     assert "s3cret" not in str(err.value)
+
+
+def test_the_same_event_is_stored_once(audit: AuditLog) -> None:
+    once = event(1)
+    for _ in range(3):
+        audit.record(once)
+    audit.flush()
+    audit.record(once)  # in a later batch too
+    audit.record(event(2))
+    rows = audit.query(limit=10)
+    assert sorted(r.metadata["i"] for r in rows) == [1, 2]
+    assert {r.event_id for r in rows} == {once.event_id, rows[0].event_id}
+    assert len({event(1).event_id, event(1).event_id}) == 2  # a new event gets a new id

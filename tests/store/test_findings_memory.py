@@ -101,7 +101,7 @@ def remember(memory: FindingsMemory, rep: AnalysisReport) -> AnalysisReport:
 
 
 def test_head_creates_the_three_tables(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == HEAD == "0003_findings"
+    assert current_revision(engine) == head_revision() == HEAD == "0004_event_id"
     insp = inspect(engine)
     assert {"analysis_runs", "findings", "dismissals"} <= set(insp.get_table_names())
     runs = {c["name"]: c for c in insp.get_columns("analysis_runs")}
@@ -150,7 +150,7 @@ def test_upgrade_from_0002_keeps_audit_rows(db_url: str, tmp_path: Path) -> None
                 )
             )
         upgrade(engine)
-        assert current_revision(engine) == "0003_findings"
+        assert current_revision(engine) == HEAD
         log = AuditLog(db_url, spool_dir=tmp_path)
         try:
             (row,) = log.query(run_id="r1")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector, SyncDriver
 from sqlalchemy import Engine, inspect, make_url, text
+from sqlalchemy.exc import IntegrityError
 
 from ai_conductor.errors import ConfigError
 from ai_conductor.settings import Settings
@@ -78,12 +79,14 @@ def index_sql(engine: Engine, name: str) -> str:
 def test_blank_database_to_head(engine: Engine) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == HEAD == head_revision() == "0003_findings"
+    assert current_revision(engine) == HEAD == head_revision() == "0004_event_id"
     columns = {c["name"]: c for c in inspect(engine).get_columns("coordination_logs")}
-    assert set(columns) == COLUMNS | {"run_id"}
+    assert set(columns) == COLUMNS | {"run_id", "event_id"}
     assert not columns["workflow_id"]["nullable"]
     assert columns["run_id"]["nullable"]
-    assert index_names(engine) >= SEED_INDEXES | {"idx_logs_run_id"}
+    assert index_names(engine) >= SEED_INDEXES | {"idx_logs_run_id", "uq_logs_event_id"}
+    assert columns["event_id"]["nullable"]
+    assert "UNIQUE" in index_sql(engine, "uq_logs_event_id").upper()
     active = index_sql(engine, "idx_active_workflows")
     assert "'pending'" in active
     assert "'running'" in active
@@ -229,3 +232,59 @@ def test_block_name_resolves_through_prefect(prefect_api: str, pg_url: str) -> N
     assert make_url(resolve_database_url(settings)).database == url.database
     with pytest.raises(ConfigError, match="no-such-block"):
         resolve_database_url(Settings(database_block="no-such-block"))
+
+
+def test_0004_from_0003_with_rows_keeps_them_and_dedupes_new_events(
+    engine: Engine, db_url: str, tmp_path: Any
+) -> None:
+    upgrade(engine, "0003_findings")
+    assert "event_id" not in {c["name"] for c in inspect(engine).get_columns("coordination_logs")}
+    with engine.begin() as conn:
+        for i in range(3):
+            conn.execute(text(SEED_ROW), {"meta": f'{{"old": {i}}}'})
+    upgrade(engine)
+    assert current_revision(engine) == "0004_event_id"
+    (index,) = [
+        i
+        for i in inspect(engine).get_indexes("coordination_logs")
+        if i["name"] == "uq_logs_event_id"
+    ]
+    assert index["unique"]
+    assert index["column_names"] == ["event_id"]
+    log = AuditLog(db_url, flush_interval=0.05, spool_dir=tmp_path)
+    try:
+        old = log.query(workflow_id="seed-wf")
+        assert len(old) == 3  # several NULL event ids live under the unique index
+        assert {r.event_id for r in old} == {None}
+        new = AuditEvent(workflow_id="new", action="started", status="running")
+        for _ in range(3):  # a retried or replayed write of the same event
+            log.record(new)
+        (stored,) = log.query(workflow_id="new")
+        assert stored.event_id == new.event_id
+        assert len(new.event_id) == 32
+    finally:
+        log.close()
+    with engine.begin() as conn:  # the index itself refuses a second copy
+        conn.execute(text("UPDATE coordination_logs SET event_id = 'x' WHERE workflow_id = 'new'"))
+        with pytest.raises(IntegrityError):
+            conn.execute(text(
+                "INSERT INTO coordination_logs (workflow_id, action, status, event_id) "
+                "VALUES ('dup', 'started', 'running', 'x')"
+            ))  # fmt: skip
+
+
+def test_0004_downgrades_to_0003(engine: Engine) -> None:
+    upgrade(engine)
+    from alembic import command
+
+    from ai_conductor.store.db import _config
+
+    config = _config()
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003_findings")
+    assert current_revision(engine) == "0003_findings"
+    columns = {c["name"] for c in inspect(engine).get_columns("coordination_logs")}
+    assert columns == COLUMNS | {"run_id"}
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
