@@ -28,6 +28,7 @@ from ai_conductor.implement.backends.base import Backend
 from ai_conductor.implement.budget import Budget
 from ai_conductor.implement.edits import apply_edits
 from ai_conductor.implement.guard import refusal
+from ai_conductor.implement.history import History
 from ai_conductor.implement.models import (
     Attempt,
     AttemptStatus,
@@ -108,6 +109,7 @@ class _Run:
         self.sink = open_audit_log(settings)
         self.git_lock = threading.Lock()  # git worktree add/remove on one repo: one at a time
         self.stopped: str | None = None
+        self.history = History(settings)
         self.tests = (
             options.test_command if options.test_command is not None
             else detect_test_command(root)
@@ -183,8 +185,9 @@ class _Run:
         self, ws: Workspace, name: str, findings: list[Finding], n: int, feedback: str | None
     ) -> tuple[Attempt, str, bool]:
         request = ChangeRequest(
-            group=name, findings=findings, instructions=", ".join(self.options.focus)
-        )
+            group=name, findings=findings, instructions=", ".join(self.options.focus),
+            history=self.history.lookup(findings) if n == 1 else [],
+        )  # fmt: skip
         try:
             try:
                 proposal = self.backend.propose(request, ws.path, feedback)
@@ -242,6 +245,9 @@ def implement(
                 error_message=run.stopped,
             )
         )  # fmt: skip
+    run.history.close()
+    if run.history.problem:
+        warnings.append(run.history.problem)
     applied, refused = _apply(run, changes) if options.apply else ([], {})
     run.sink.flush()
     budget = options.budget

@@ -32,6 +32,8 @@ class ChangeRequest(_Model):
     findings: list[Finding]
     instructions: str = ""
     """Extra guidance (focus, the user's notes)."""
+    history: list[str] = Field(default_factory=list)
+    """Past changes for the same rules from the context store ("kept: ...", "rejected: ...")."""
 
 
 class Proposal(_Model):

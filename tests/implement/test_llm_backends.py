@@ -503,3 +503,33 @@ def test_a_correct_fix_from_the_model_is_kept_by_the_gate(wire: WireServer, repo
     assert report.cost_usd == pytest.approx(500 * 2.0 / 1e6)
     assert len(wire.requests) == 1
     assert status(repo) == ""
+
+
+def test_past_changes_from_the_context_store_reach_the_prompt(wire: WireServer, repo: Path) -> None:
+    from ai_conductor.context import ContextRecord, open_context_store
+    from ai_conductor.settings import get_settings
+
+    store = open_context_store(get_settings(), embedder=None)
+    store.batch_store([
+        ContextRecord(workflow_id="old", task_id="fix", context_type="change_rejected",
+                      content="implementer change file:app.py rejected (discarded). Findings: "
+                      "S307 eval. Reason: tests failed: int() broke parse of floats"),
+        ContextRecord(workflow_id="old", task_id="fix", context_type="change_kept",
+                      content="implementer change file:lib.py kept. Findings: S307 eval replaced "
+                      "by ast.literal_eval"),
+        ContextRecord(workflow_id="old", task_id="fix", context_type="change_kept",
+                      content="implementer change file:x.py kept. Findings: F401 unused import"),
+    ])  # fmt: skip
+    store.close()
+    wire.script = [openai_ok(json.dumps({"edits": [FIX]}))]
+    options = ImplementOptions(
+        backend="openai", backend_options={"model": "m", "base_url": f"{wire.url}/v1"},
+        focus=["security"], attempts=1,
+    )  # fmt: skip
+    implement(analyze(repo), repo, options)
+    prompt = user_text(wire.requests[0].body)
+    assert "Past changes for these rules" in prompt
+    assert "rejected: implementer change file:app.py" in prompt
+    assert "int() broke parse of floats" in prompt
+    assert "kept: implementer change file:lib.py" in prompt
+    assert "F401 unused import" not in prompt  # another rule's history stays out

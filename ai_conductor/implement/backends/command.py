@@ -177,6 +177,10 @@ def build_prompt(request: ChangeRequest, feedback: str | None, most: int = 100) 
         lines.append(f"- ... and {len(request.findings) - most} more in the same files")
     if request.instructions:
         lines.append(f"Focus: {request.instructions}")
+    if request.history:
+        lines.append("Past changes for these rules (repeat what was kept, avoid what was "
+                     "rejected):")  # fmt: skip
+        lines += [f"- {line}" for line in request.history]
     if feedback:
         lines.append(f"Your previous attempt was rejected: {feedback[:4000]}\nAvoid that now.")
     lines.append(RULES)

@@ -147,6 +147,10 @@ def build_messages(
         lines = sorted({f.line for f in request.findings if f.path == path})
         parts.append(_file_block(workspace, path, lines))
         shown += len(parts[-1])
+    if request.history:
+        past = "\n".join(f"- {line}" for line in request.history)
+        parts.append(f"Past changes for these rules (repeat what was kept, avoid what was "
+                     f"rejected):\n{past}")  # fmt: skip
     if feedback:
         parts.append(f"Your previous attempt was rejected:\n{feedback[:4000]}\nFix that.")
     paths = sorted({f.path for f in request.findings})
