@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, Field, computed_field
 
+from ai_conductor._urls import without_userinfo
 from ai_conductor.errors import ConfigError, StoreError
 from ai_conductor.settings import Settings, get_settings
 
@@ -71,6 +72,7 @@ def guard(what: str, where: str) -> Iterator[None]:
     """Turn client errors into :class:`StoreError` saying what failed where."""
     from weaviate.exceptions import WeaviateBaseError
 
+    where = without_userinfo(where)
     try:
         yield
     except WeaviateBaseError as exc:
@@ -90,6 +92,10 @@ def connect(settings: Settings) -> WeaviateClient:
             "e.g. http://localhost:8080 or https://CLUSTER.weaviate.cloud"
         )
     parts = urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        parts.port  # noqa: B018  (validates the port)
+    except ValueError as exc:
+        raise ConfigError(f"WEAVIATE_URL {without_userinfo(url)!r}: {exc}; fix the port") from None
     key = settings.weaviate_api_key.get_secret_value() if settings.weaviate_api_key else None
     auth = Auth.api_key(key) if key else None
     t = settings.weaviate_timeout
@@ -105,7 +111,9 @@ def connect(settings: Settings) -> WeaviateClient:
         match connection_kind(url):
             case "cloud":
                 if auth is None:
-                    raise ConfigError(f"Weaviate Cloud at {url} needs WEAVIATE_API_KEY")
+                    raise ConfigError(
+                        f"Weaviate Cloud at {without_userinfo(url)} needs WEAVIATE_API_KEY"
+                    )
                 return weaviate.connect_to_weaviate_cloud(url, auth, **common)
             case "local":
                 return weaviate.connect_to_local(

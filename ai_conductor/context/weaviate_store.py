@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ai_conductor._urls import without_userinfo
 from ai_conductor.context.models import (
     BatchResult,
     ContextRecord,
@@ -44,7 +45,7 @@ class WeaviateStore:
     ) -> None:
         self._client, self.batch_size = client, batch_size
         self.collection_name = settings.weaviate_collection
-        self.url = settings.weaviate_url or "?"
+        self.url = without_userinfo(settings.weaviate_url or "?")  # shown in messages only
         self.location = f"weaviate:{self.url}/{self.collection_name}"
         self.server_vectors = settings.weaviate_vectorizer != "none"
         self.embedder = None if self.server_vectors else embedder

@@ -65,7 +65,7 @@ class AirbyteSyncResult(BaseModel):
 def _job(response: Any, config: AirbyteConfig, what: str) -> JobResponse:
     job: JobResponse | None = response.job_response
     if job is None:
-        raise AirbyteError(f"Airbyte at {config.server_url} sent no job to {what}")
+        raise AirbyteError(f"Airbyte at {config.shown_url} sent no job to {what}")
     return job
 
 
@@ -112,7 +112,7 @@ def _poll(
         "connection_id": config.connection_id, "job_id": job.job_id, "status": status,
         "duration_seconds": round(time.monotonic() - start, 3), "polls": polls,
         "airbyte_duration": job.duration, "bytes_synced": job.bytes_synced,
-        "rows_synced": job.rows_synced, "server_url": config.server_url, "note": note,
+        "rows_synced": job.rows_synced, "server_url": config.shown_url, "note": note,
     }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from ai_conductor._urls import without_userinfo
 from ai_conductor.errors import ConfigError
 from ai_conductor.settings import Settings
 
@@ -47,6 +48,11 @@ class AirbyteConfig(BaseModel):
     def token_url(self) -> str:
         """Absolute token endpoint (the SDK's relative default is wrong for self-hosted roots)."""
         return self.server_url + TOKEN_PATH
+
+    @property
+    def shown_url(self) -> str:
+        """The server URL for messages and reports (credentials in it removed)."""
+        return without_userinfo(self.server_url)
 
     @property
     def auth(self) -> str:

@@ -22,7 +22,7 @@ def scrub(text: str, config: AirbyteConfig) -> str:
 
 
 def api_error(config: AirbyteConfig, what: str, status: int, body: str) -> ConductorError:
-    where = f"Airbyte at {config.server_url} ({config.source})"
+    where = f"Airbyte at {config.shown_url} ({config.source})"
     if status == 401:
         return ConfigError(
             f"{where} rejected the {config.auth} (HTTP 401) to {what}: "
@@ -53,7 +53,7 @@ def call(config: AirbyteConfig, what: str, fn: Callable[[], T]) -> T:
         raise api_error(config, what, exc.status_code, exc.body) from None
     except httpx.HTTPError as exc:
         raise AirbyteError(
-            f"cannot reach Airbyte at {config.server_url} to {what}: {type(exc).__name__}: "
+            f"cannot reach Airbyte at {config.shown_url} to {what}: {type(exc).__name__}: "
             f"{scrub(str(exc), config)}"
         ) from None
     except Exception as exc:  # the SDK's token hook raises a bare Exception

@@ -93,6 +93,10 @@ def _old_files(root: Path, cutoff: datetime) -> list[tuple[Path, int]]:
     return found
 
 
+MAX_DAYS = 36_500
+"""A century: beyond it the cutoff date does not exist (and nothing is that old)."""
+
+
 def prune(settings: Settings | None, older_than_days: int, *, dry_run: bool = False) -> PruneResult:
     """Delete audit rows (except run summaries) and persisted results older than N days.
 
@@ -100,8 +104,8 @@ def prune(settings: Settings | None, older_than_days: int, *, dry_run: bool = Fa
     counts what would be. Raises :class:`UsageError` for a negative age and :class:`StoreError`
     when the audit database cannot be reached.
     """
-    if older_than_days < 0:
-        raise UsageError(f"older_than_days must be 0 or more, got {older_than_days}")
+    if not 0 <= older_than_days <= MAX_DAYS:
+        raise UsageError(f"older_than_days must be between 0 and {MAX_DAYS}, got {older_than_days}")
     settings = settings or get_settings()
     cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
     audit = open_audit_log(settings)

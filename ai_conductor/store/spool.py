@@ -119,8 +119,29 @@ def append(path: Path, rows: Sequence[Row] = (), lines: Sequence[str] = ()) -> N
         os.fsync(out.fileno())
 
 
+LEGACY = "audit-spool.jsonl"
+"""The one spool file of releases before per-database spools: replayed into whichever database
+replays first (such releases had one database per home; rows already there are skipped)."""
+
+
+def _adopt_legacy(spool: Path) -> None:
+    """Fold a pre-0.2 ``audit-spool.jsonl`` into this spool so its events are not stranded."""
+    legacy = spool.with_name(LEGACY)
+    if legacy == spool or not legacy.exists():
+        return
+    try:
+        with _locked(legacy, "r") as old:
+            text = old.read()
+            append(spool, lines=[line for line in text.splitlines() if line.strip()])
+            legacy.unlink()
+    except FileNotFoundError:  # another replayer took it first
+        return
+    log.warning("replaying %s (spooled by an earlier version) into this database", legacy)
+
+
 def _claim(spool: Path) -> list[Path]:
     """Leftover ``*.replaying`` files of this spool, then the spool itself renamed to one."""
+    _adopt_legacy(spool)
     claimed = sorted(spool.parent.glob(spool.name + ".*.replaying"))
     if not spool.exists():
         return claimed

@@ -13,7 +13,7 @@ import io
 import json
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Insert, insert
@@ -130,7 +130,8 @@ def copy_line(seq: int, row: Row) -> str:
     meta, created = row.get("metadata"), row.get("created_at")
     values = [row.get(c) for c in COLUMNS]
     values[5] = meta if meta is None or isinstance(meta, str) else json.dumps(meta)
-    values[7] = created.isoformat() if isinstance(created, datetime) else created
+    if isinstance(created, datetime):  # naive means UTC, as everywhere else (UTCDateTime)
+        values[7] = (created if created.tzinfo else created.replace(tzinfo=UTC)).isoformat()
     present = [str(v) for v in values if v is not None]
     probe = "\x00".join(present)  # no NUL in any value: clean_row removed them
     if "\\" in probe or "\t" in probe or "\n" in probe or "\r" in probe:

@@ -246,3 +246,15 @@ def test_connection_kind() -> None:
     assert connection_kind("http://127.0.0.1:8080") == "local"
     assert connection_kind("https://localhost:8443") == "custom"
     assert connection_kind("http://weaviate.internal:8080") == "custom"
+
+
+def test_credentials_in_the_weaviate_url_and_a_bad_port_are_handled() -> None:
+    port = free_port()
+    url = f"http://user:url-pass-999@127.0.0.1:{port}"
+    settings = Settings(context_store="weaviate", weaviate_url=url, weaviate_timeout=2)
+    with pytest.raises(StoreError) as caught:
+        init_collection(settings)
+    assert "url-pass-999" not in str(caught.value)
+    bad = Settings(context_store="weaviate", weaviate_url="http://127.0.0.1:99999")
+    with pytest.raises(ConfigError, match="fix the port"):
+        init_collection(bad)

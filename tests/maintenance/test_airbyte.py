@@ -146,3 +146,20 @@ def test_unreachable_server_is_a_clear_error(conductor_home: object, no_airbyte_
                         airbyte_api_key="k-123456", airbyte_connection_id="c")  # fmt: skip
     with pytest.raises(AirbyteError, match=rf"cannot reach Airbyte at http://127.0.0.1:{port}"):
         airbyte_sync(settings)
+
+
+def test_credentials_in_the_server_url_never_reach_messages_or_the_audit_log(
+    conductor_home: object, no_airbyte_env: None
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        airbyte_server_url=f"http://airbyte:hunter2pw@127.0.0.1:{port}/api/public/v1",
+        airbyte_api_key="k-123456", airbyte_connection_id="c",
+    )  # fmt: skip
+    with pytest.raises(AirbyteError) as caught:
+        airbyte_sync(settings)
+    assert "hunter2pw" not in str(caught.value)
+    assert f"***@127.0.0.1:{port}" in str(caught.value)
+    assert all("hunter2pw" not in str(row) for row in _rows(settings))

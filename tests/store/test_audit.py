@@ -228,6 +228,20 @@ def test_a_row_postgres_refuses_is_kept_aside_alone(pg_url: str, tmp_path: Path)
     assert not spool_path(tmp_path, pg_url).exists()  # never retried automatically
 
 
+@pytest.mark.postgres
+def test_naive_times_are_utc_whatever_the_session_time_zone(pg_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    url = pg_url + ("&" if "?" in pg_url else "?") + "options=-c%20timezone%3DAmerica/New_York"
+    log = AuditLog(url, flush_interval=0.05, spool_dir=tmp_path)
+    try:
+        log.record(event(1, created_at=datetime(2026, 1, 2, 12, 0)))  # naive: UTC by contract
+        (row,) = log.query()
+        assert row.created_at.astimezone(UTC) == datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+    finally:
+        log.close()
+
+
 def test_open_audit_log_is_one_per_database(tmp_path: Path) -> None:
     close_all()
     settings = Settings(home=tmp_path / "home", audit_flush_interval=0.05)

@@ -288,3 +288,41 @@ def test_0004_downgrades_to_0003(engine: Engine) -> None:
     assert columns == COLUMNS | {"run_id"}
     upgrade(engine)
     assert current_revision(engine) == HEAD
+
+
+def test_0004_resumes_after_a_crash_mid_migration(engine: Engine) -> None:
+    """A killed upgrade left the column (committed) and, on PostgreSQL, an INVALID index."""
+    upgrade(engine, "0003_findings")
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE coordination_logs ADD COLUMN event_id VARCHAR(64)"))
+        conn.execute(text(
+            "INSERT INTO coordination_logs (workflow_id, action, status, event_id) "
+            "VALUES ('a', 'started', 'running', 'same'), ('b', 'started', 'running', 'same')"
+        ))  # fmt: skip
+    if postgres:  # a concurrent build that failed (duplicates) leaves an INVALID index behind
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with pytest.raises(IntegrityError):
+                conn.execute(text(
+                    "CREATE UNIQUE INDEX CONCURRENTLY uq_logs_event_id "
+                    "ON coordination_logs (event_id)"
+                ))  # fmt: skip
+            valid = conn.execute(text(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = 'uq_logs_event_id'"
+            )).scalar()  # fmt: skip
+            assert valid is False
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE coordination_logs SET event_id = NULL WHERE workflow_id = 'b'"))
+    upgrade(engine)  # resumes: no "column already exists", the index is rebuilt valid
+    assert current_revision(engine) == "0004_event_id"
+    (index,) = [
+        i for i in inspect(engine).get_indexes("coordination_logs")
+        if i["name"] == "uq_logs_event_id"
+    ]  # fmt: skip
+    assert index["unique"]
+    with engine.begin() as conn, pytest.raises(IntegrityError):
+        conn.execute(text(
+            "INSERT INTO coordination_logs (workflow_id, action, status, event_id) "
+            "VALUES ('c', 'started', 'running', 'same')"
+        ))  # fmt: skip

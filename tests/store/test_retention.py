@@ -101,3 +101,8 @@ def test_prune_deletes_in_batches(settings: Settings, monkeypatch: pytest.Monkey
 def test_prune_rejects_a_negative_age(settings: Settings) -> None:
     with pytest.raises(UsageError, match="older_than_days"):
         prune(settings, -1)
+
+
+def test_prune_rejects_an_age_beyond_any_date(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="between 0 and 36500"):
+        prune(Settings(home=tmp_path), 1_000_000_000)

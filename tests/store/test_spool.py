@@ -293,3 +293,31 @@ def test_an_old_spool_is_replayed_after_the_first_successful_write(
         assert sorted(r.metadata["i"] for r in rows) == [0, 1, 2, 3, 4, 99]
     finally:
         log.close()
+
+
+def test_a_spool_from_an_earlier_version_is_replayed_too(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    legacy = settings.spool_dir / "audit-spool.jsonl"  # one file per home, no event ids
+    legacy.parent.mkdir(parents=True)
+    rows = [  # the old writer's format: metadata as an object, ISO times, no event_id
+        {"workflow_id": "old", "task_id": f"t{i}", "agent_role": "analyzer", "action": "succeeded",
+         "status": "completed", "metadata": {"i": i}, "error_message": None,
+         "created_at": f"2025-03-01T12:00:0{i}+00:00", "run_id": None}
+        for i in range(3)
+    ]  # fmt: skip
+    legacy.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    try:
+        result = replay_spool(settings)
+        assert result.replayed == 3
+        assert not legacy.exists()
+        again = replay_spool(settings)
+        assert again.replayed == 0
+        assert len(spool_mod_query(settings)) == 3
+    finally:
+        close_all()
+
+
+def spool_mod_query(settings: Settings) -> list[object]:
+    from ai_conductor.store import open_audit_log
+
+    return list(open_audit_log(settings).query(workflow_id="old"))

@@ -7,8 +7,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from ai_conductor._urls import without_userinfo
 from ai_conductor.errors import AgentError
 from ai_conductor.implement.backends.llm import (
     REPLY_SCHEMA,
@@ -167,14 +167,6 @@ class LLMBackend:
     def _scrub(self, text: str) -> str:
         """``text`` without the API key in it."""
         return text.replace(self._key, "***") if len(self._key) >= 8 else text
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without ``user:password@`` (keys sometimes ride in base URLs)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def failure(

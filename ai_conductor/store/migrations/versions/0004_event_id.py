@@ -27,20 +27,33 @@ INDEX = "uq_logs_event_id"
 
 
 def upgrade() -> None:
-    """Add the nullable event_id column and its unique index."""
-    op.add_column(TABLE, sa.Column("event_id", sa.String(64), nullable=True))
-    if op.get_bind().dialect.name == "postgresql":
-        with op.get_context().autocommit_block():
-            op.create_index(
-                INDEX,
-                TABLE,
-                ["event_id"],
-                unique=True,
-                postgresql_concurrently=True,
-                if_not_exists=True,
-            )
-    else:
+    """Add the nullable event_id column and its unique index; resumable after a crash.
+
+    On PostgreSQL the column is committed before the concurrent index build, so a process killed
+    during the build leaves the column without the revision: the column is therefore added only
+    when missing, and an INVALID index a failed build left behind is dropped and rebuilt.
+    """
+    bind = op.get_bind()
+    columns = {c["name"] for c in sa.inspect(bind).get_columns(TABLE)}
+    if "event_id" not in columns:
+        op.add_column(TABLE, sa.Column("event_id", sa.String(64), nullable=True))
+    if bind.dialect.name != "postgresql":
         op.create_index(INDEX, TABLE, ["event_id"], unique=True, if_not_exists=True)
+        return
+    with op.get_context().autocommit_block():
+        invalid = bind.execute(
+            sa.text(
+                "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = :name AND NOT i.indisvalid"
+            ),
+            {"name": INDEX},
+        ).first()
+        if invalid:
+            op.execute(sa.text(f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"'))
+        op.create_index(
+            INDEX, TABLE, ["event_id"], unique=True, postgresql_concurrently=True,
+            if_not_exists=True,
+        )  # fmt: skip
 
 
 def downgrade() -> None:
