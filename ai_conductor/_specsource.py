@@ -68,7 +68,10 @@ def parse_document(text: str, source: str) -> Located:
         if duplicates:
             raise SpecError(source, duplicates)
         return located
-    loader = yaml.SafeLoader(text)
+    try:  # the reader refuses control characters already in the constructor
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(source, [SpecProblem(f"YAML syntax error: {exc}")]) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

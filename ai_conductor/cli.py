@@ -474,6 +474,51 @@ def logs(
             typer.echo(line)
 
 
+@app.command()
+def mcp() -> None:
+    """Serve the conductor's MCP tools over stdio, for Cursor, Roo Code, Claude and others.
+
+    Tools: analyze, run_workflow, implement, get_run, list_runs, cancel_run, list_findings,
+    dismiss_finding, search_context, validate_spec; resources: workflow specs and run reports.
+    Long runs return a run id at once; poll get_run. Paths are confined to
+    CONDUCTOR_ALLOWED_ROOTS (default: the current directory).
+    """
+    from ai_conductor._cli_serve import run_mcp_stdio
+
+    try:
+        run_mcp_stdio()
+    except ConductorError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def serve(
+    http: Annotated[bool, typer.Option("--http", help="Serve the HTTP API and MCP over HTTP.")] = (
+        False
+    ),
+    host: Annotated[str, typer.Option(help="Address to bind (non-loopback needs a token).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve the HTTP API (/tasks, /runs, /docs, /healthz, /metrics) and MCP at /mcp.
+
+    Every endpoint but /healthz needs `Authorization: Bearer $CONDUCTOR_API_TOKEN` when a token
+    is set; without one the server refuses to bind a non-loopback address. Runs execute in this
+    process (bounded by CONDUCTOR_MAX_PARALLEL_TASKS) or, with PREFECT_API_URL and deployments,
+    as Prefect flow runs; their state lives in the audit log.
+    """
+    if not http:
+        raise _fail(UsageError("give --http (stdio MCP is `conductor mcp`)"))
+    from ai_conductor._cli_serve_http import run_http
+
+    try:
+        code = run_http(host, port)
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``conductor`` script."""
     try:

@@ -6,12 +6,13 @@ Nothing else in the package reads the environment. ``get_settings()`` caches the
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -147,6 +148,29 @@ class Settings(BaseSettings):
 
     airbyte_block: str | None = None
     """Name of an ``AirbyteCredentials`` Prefect block to take the Airbyte settings from."""
+
+    server_allow_commands: bool = False
+    """Let MCP/HTTP callers run workflows with command or import-path agents, or the command
+    implementer backend (remote code execution: only for trusted callers)."""
+
+    api_token: SecretStr | None = None
+    """Bearer token the HTTP API and MCP-over-HTTP require (``CONDUCTOR_API_TOKEN``); without
+    one the server only binds to loopback."""
+
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    """Directories server requests may name codebases and specs in (``CONDUCTOR_ALLOWED_ROOTS``,
+    separated by ``os.pathsep`` or commas); empty: the current working directory."""
+
+    max_parallel_tasks: int = Field(default=4, ge=1, le=256)
+    """Runs the server executes at once in its own process (without a Prefect deployment)."""
+
+    @field_validator("allowed_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = value.replace(",", os.pathsep).split(os.pathsep)
+            return [Path(p.strip()) for p in parts if p.strip()]
+        return value
 
     @property
     def home_dir(self) -> Path:

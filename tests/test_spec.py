@@ -192,3 +192,8 @@ def test_markup_in_a_spec_cannot_break_the_cli(tmp_path: Path) -> None:
     out = subprocess.run([str(conductor), "validate", str(bad)], capture_output=True, text=True)
     assert out.returncode == 2
     assert "unknown dependency '[/etc]'" in out.stderr
+
+
+def test_control_characters_are_a_spec_error_not_a_crash() -> None:
+    (msg,) = problems("workflow_id: w\x07\ntasks: []\n")
+    assert "YAML syntax error" in msg

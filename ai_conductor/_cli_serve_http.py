@@ -1,0 +1,55 @@
+"""``conductor serve --http``: the HTTP API and MCP-over-HTTP in one uvicorn server."""
+
+from __future__ import annotations
+
+import sys
+
+from ai_conductor.errors import ConductorError
+
+__all__ = ["run_http"]
+
+
+def run_http(host: str, port: int) -> int:
+    """Serve until interrupted; 2 when the address or settings are refused, 3 if serving fails.
+
+    Without ``CONDUCTOR_API_TOKEN`` only a loopback address is accepted.
+    """
+    from ai_conductor.server.security import check_bind, require_token
+    from ai_conductor.settings import get_settings
+
+    settings = get_settings()
+    try:
+        check_bind(host, require_token(settings))
+    except ConductorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if not 0 <= port <= 65535:
+        print(f"error: port must be 0 to 65535, got {port}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from ai_conductor.server.http_api import create_app
+
+    try:
+        app = create_app(settings, host=host)
+    except ConductorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    print(f"conductor: serving http://{host}:{port} (API, /docs, /metrics, /mcp)", file=sys.stderr)
+    try:
+        server.run()
+    except OSError as exc:  # address in use, permission denied
+        print(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 3
+    return 0

@@ -1,0 +1,176 @@
+"""The HTTP API (FastAPI): the seed's ``/tasks``, workflow and run endpoints, ``/healthz``,
+Prometheus ``/metrics``, ``/docs`` + ``/openapi.json``, and the MCP server at ``/mcp``.
+
+Security (see :mod:`ai_conductor.server.http_guard`): a bearer token on everything but
+``/healthz`` when ``CONDUCTOR_API_TOKEN`` is set, a request-size limit, codebase paths confined
+to ``CONDUCTOR_ALLOWED_ROOTS`` (403), errors as ``{error, detail}`` with secrets redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Annotated, Any, Literal
+
+import yaml
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import Path as FastPath
+from fastapi.responses import Response
+
+from ai_conductor.errors import SpecError
+from ai_conductor.server.http_errors import install_error_handlers
+from ai_conductor.server.http_guard import DEFAULT_MAX_BODY, GuardMiddleware
+from ai_conductor.server.http_models import (
+    ErrorBody,
+    Health,
+    RunRequest,
+    RunStatusView,
+    SecureTaskRequest,
+    TaskList,
+    ValidateRequest,
+    ValidateResult,
+)
+from ai_conductor.server.http_tasks import recent_tasks, task_workflow_params
+from ai_conductor.server.metrics import CONTENT_TYPE, ConductorMetrics
+from ai_conductor.server.runs import RunInfo, RunManager
+from ai_conductor.server.security import require_token
+from ai_conductor.settings import Settings, get_settings
+
+__all__ = ["create_app"]
+Status = Literal["pending", "running", "completed", "failed", "cancelled"]
+RunId = Annotated[str, FastPath(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="A run id.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Most entries to return.")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 500)
+}
+
+
+def _state(request: Request) -> tuple[Settings, RunManager]:
+    return request.app.state.settings, request.app.state.manager
+
+
+def _routes() -> APIRouter:  # noqa: C901 - one small closure per endpoint
+    router = APIRouter(responses=_ERRORS)
+
+    @router.get("/healthz", response_model=Health, tags=["server"])
+    async def healthz() -> Health:
+        """Liveness: 200 while the process serves requests (no token needed)."""
+        from ai_conductor import __version__
+
+        return Health(version=__version__)
+
+    @router.get("/metrics", tags=["server"], response_class=Response)
+    def metrics(request: Request) -> Response:
+        """Prometheus text exposition (workflows, task durations, findings, LLM usage)."""
+        body = request.app.state.metrics.render()
+        return Response(content=body, media_type=CONTENT_TYPE)
+
+    @router.get("/tasks", response_model=TaskList, tags=["tasks"])
+    def list_tasks(request: Request, limit: Limit = 100, status: str | None = None) -> TaskList:
+        """Recent tasks of any run, in their latest recorded state, newest first."""
+        settings, _ = _state(request)
+        return recent_tasks(settings, limit=limit, status=status)
+
+    @router.post("/tasks", response_model=RunInfo, status_code=202, tags=["tasks"])
+    def create_task(request: Request, body: SecureTaskRequest) -> RunInfo:
+        """Run one task (the seed's request) as a one-task workflow; returns the run."""
+        settings, manager = _state(request)
+        return manager.submit("workflow", task_workflow_params(body, settings))
+
+    @router.post("/workflows/validate", response_model=ValidateResult, tags=["workflows"])
+    def validate_workflow(body: ValidateRequest) -> ValidateResult:
+        """Check an inline spec (a JSON object, or YAML/JSON text); nothing runs."""
+        from ai_conductor.spec import parse_spec, validate_data
+
+        try:
+            if isinstance(body.spec, str):
+                spec = parse_spec(body.spec, source="<request>")
+            else:
+                spec = validate_data(body.spec, source="<request>")
+        except SpecError as exc:
+            return ValidateResult(ok=False, problems=[p.render() for p in exc.problems])
+        except yaml.YAMLError as exc:  # e.g. control characters, raised before parsing starts
+            return ValidateResult(ok=False, problems=[f"YAML error: {exc}"])
+        return ValidateResult(
+            ok=True, workflow_id=spec.workflow_id, tasks=[t.id for t in spec.tasks]
+        )
+
+    @router.post("/runs", response_model=RunInfo, status_code=202, tags=["runs"])
+    def submit_run(request: Request, body: RunRequest) -> RunInfo:
+        """Start an analyze, workflow or implement run; poll ``GET /runs/{run_id}``."""
+        return _state(request)[1].submit(body.kind, body.params)
+
+    @router.get("/runs", response_model=list[RunInfo], tags=["runs"])
+    def list_runs(request: Request, limit: Limit = 50, status: Status | None = None) -> Any:
+        """Runs this server knows, newest first."""
+        return _state(request)[1].list(limit=limit, status=status)
+
+    @router.get("/runs/{run_id}", response_model=RunInfo, tags=["runs"])
+    def get_run(request: Request, run_id: RunId) -> RunInfo:
+        """One run with its progress and, once finished, its result."""
+        return _found(_state(request)[1].get(run_id), run_id)
+
+    @router.get("/runs/{run_id}/status", response_model=RunStatusView, tags=["runs"])
+    def run_status(request: Request, run_id: RunId) -> RunStatusView:
+        """Just the status and progress of a run (cheap to poll)."""
+        info = _found(_state(request)[1].get(run_id), run_id)
+        return RunStatusView(run_id=info.run_id, status=info.status, progress=info.progress)
+
+    @router.post("/runs/{run_id}/cancel", response_model=RunInfo, tags=["runs"])
+    def cancel_run(request: Request, run_id: RunId) -> RunInfo:
+        """Stop a pending or running run; a finished run is returned unchanged."""
+        manager = _state(request)[1]
+        _found(manager.get(run_id), run_id)
+        return manager.cancel(run_id)
+
+    return router
+
+
+def _found(info: RunInfo | None, run_id: str) -> RunInfo:
+    if info is None:
+        raise HTTPException(404, f"no run with id {run_id[:80]!r}")
+    return info
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manager: RunManager | None = None,
+    host: str = "127.0.0.1",
+    max_body: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """The whole HTTP server as one ASGI app; nothing starts until its lifespan runs.
+
+    ``manager``: runs are submitted to it (default: a new :class:`RunManager`, shut down with
+    the app). ``host``: the address served, for the MCP transport's DNS-rebinding protection.
+    """
+    settings = settings or get_settings()
+    own_manager = manager is None
+    runs = manager if manager is not None else RunManager(settings)
+    from ai_conductor.server.mcp_server import build_mcp_server
+
+    mcp = build_mcp_server(runs, settings)
+    mcp_app = mcp.streamable_http_app(host=host)
+    metrics = ConductorMetrics(settings, runs)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            metrics.attach()
+            stack.callback(metrics.close)
+            if own_manager:
+                stack.callback(runs.shutdown)
+            await stack.enter_async_context(mcp.session_manager.run())
+            yield
+
+    app = FastAPI(
+        title="ai-conductor",
+        summary="Audit codebases and improve them with AI agents: runs, tasks, metrics, MCP.",
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.manager, app.state.metrics = settings, runs, metrics
+    install_error_handlers(app, settings)
+    app.include_router(_routes())
+    app.router.routes.extend(mcp_app.routes)  # POST/GET/DELETE /mcp, same guard
+    app.add_middleware(GuardMiddleware, token=require_token(settings), max_body=max_body)
+    return app

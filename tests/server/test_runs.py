@@ -1,0 +1,188 @@
+"""RunManager for real: analyses and workflows in the background, state in the audit log."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ai_conductor.errors import UsageError
+from ai_conductor.server.runs import RunInfo, RunManager
+from ai_conductor.settings import Settings, get_settings
+
+FINAL = ("completed", "failed", "cancelled")
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text("import os\n\n\ndef run(cmd):\n    return eval(cmd)\n")
+    return repo
+
+
+@pytest.fixture
+def settings(conductor_home: Path, tmp_path: Path) -> Settings:
+    return get_settings().model_copy(update={"allowed_roots": [tmp_path]})
+
+
+def wait(manager: RunManager, run_id: str, timeout: float = 120) -> RunInfo:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = manager.get(run_id)
+        assert info is not None
+        if info.status in FINAL:
+            return info
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def workflow(*tasks: dict[str, Any]) -> dict[str, Any]:
+    return {"workflow_id": "server-test", "tasks": list(tasks)}
+
+
+def test_analyze_runs_in_background_and_survives_a_restart(
+    settings: Settings, sample: Path
+) -> None:
+    manager = RunManager(settings)
+    submitted = manager.submit("analyze", {"codebase": str(sample), "focus": ["security"]})
+    assert submitted.status in ("pending", "running")
+    done = wait(manager, submitted.run_id)
+    assert done.status == "completed", done.error
+    assert done.result["summary"]["by_severity"].get("high", 0) >= 1  # eval() is S307
+    assert done.progress["total"] >= 1
+    report = manager.report(done.run_id)
+    assert report is not None
+    assert any(f["rule_id"] in ("S307", "B307") for f in report["findings"])
+    manager.shutdown()
+
+    restarted = RunManager(settings)  # a new server process reads the audit log
+    again = restarted.get(submitted.run_id)
+    assert again is not None
+    assert (again.status, again.kind, again.result) == ("completed", "analyze", done.result)
+    assert again.params["focus"] == ["security"]
+    assert again.finished_at is not None
+    assert again.started_at is not None
+    assert [r.run_id for r in restarted.list(status="completed")] == [submitted.run_id]
+    assert restarted.get("0" * 32) is None
+    restarted.shutdown()
+
+
+def test_bad_parameters_fail_at_submit(settings: Settings, sample: Path, tmp_path: Path) -> None:
+    manager = RunManager(settings)
+    with pytest.raises(UsageError, match="outside the allowed roots"):
+        manager.submit("analyze", {"codebase": "/"})
+    with pytest.raises(UsageError, match="unknown focus"):
+        manager.submit("analyze", {"codebase": str(sample), "focus": ["astrology"]})
+    with pytest.raises(UsageError, match="exactly one of spec_path or spec"):
+        manager.submit("workflow", {"codebase": str(sample)})
+    with pytest.raises(UsageError, match="invalid analyze parameters: colour"):
+        manager.submit("analyze", {"codebase": str(sample), "colour": "red"})
+    with pytest.raises(UsageError, match="unknown run kind"):
+        manager.submit("deploy", {})
+    with pytest.raises(UsageError, match="no analysis report"):
+        manager.submit("implement", {"analysis_run_id": "abc"})
+    bad_spec = workflow({"id": "a", "agent": "noop", "dependencies": ["missing"]})
+    with pytest.raises(UsageError, match="missing"):
+        manager.submit("workflow", {"spec": bad_spec, "codebase": str(sample)})
+    assert manager.list() == []
+    manager.shutdown()
+
+
+def test_workflow_progress_cancel_pending_and_bounded_parallelism(
+    prefect_api: str, settings: Settings, sample: Path
+) -> None:
+    settings = settings.model_copy(update={"server_allow_commands": True})  # the operator opted in
+    manager = RunManager(settings, max_parallel=1, use_deployments=False)
+    sleep = [sys.executable, "-c", "import time; time.sleep(1.5)"]
+    spec = workflow(
+        {"id": "first", "agent": "noop", "inputs": {"x": 1}},
+        {"id": "nap", "agent": "command", "inputs": {"command": sleep}, "dependencies": ["first"]},
+    )
+    flow = manager.submit("workflow", {"spec": spec, "codebase": str(sample)})
+    queued = manager.submit("analyze", {"codebase": str(sample)})
+    doomed = manager.submit("analyze", {"codebase": str(sample)})
+    assert manager.get(doomed.run_id).status == "pending"  # type: ignore[union-attr]
+    cancelled = manager.cancel(doomed.run_id)
+    assert cancelled.status == "cancelled"
+
+    finished = wait(manager, flow.run_id)
+    assert finished.status == "completed", finished.error
+    assert finished.progress == {"done": 2, "total": 2, "failed": 0}
+    assert finished.result["counts"]["completed"] == 2
+    after = wait(manager, queued.run_id)
+    assert after.status == "completed"
+    assert after.started_at is not None
+    assert finished.finished_at is not None
+    assert after.started_at >= finished.finished_at  # one at a time
+    never = manager.get(doomed.run_id)
+    assert never is not None
+    assert (never.status, never.started_at) == ("cancelled", None)
+    manager.shutdown()
+    reread = RunManager(settings).get(doomed.run_id)
+    assert reread is not None
+    assert reread.status == "cancelled"
+
+
+def test_failed_workflow_reports_why(prefect_api: str, settings: Settings, sample: Path) -> None:
+    settings = settings.model_copy(update={"server_allow_commands": True})
+    manager = RunManager(settings, use_deployments=False)
+    fail = [sys.executable, "-c", "raise SystemExit(4)"]
+    spec = workflow({"id": "boom", "agent": "command", "inputs": {"command": fail},
+                     "retry_attempts": 0})  # fmt: skip
+    info = wait(manager, manager.submit("workflow", {"spec": spec, "codebase": str(sample)}).run_id)
+    assert info.status == "failed"
+    assert info.error
+    assert info.progress["failed"] == 1
+    manager.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            workflow({"id": "sh", "agent": "command", "inputs": {"command": ["id"]}}),
+            "agent 'command' runs programs",
+        ),
+        (
+            workflow(
+                {
+                    "id": "x",
+                    "agent": "ai_conductor.agents.builtin:CommandAgent",
+                    "inputs": {"command": ["id"]},
+                }
+            ),
+            "runs programs",
+        ),
+        (
+            {
+                **workflow({"id": "fix", "agent": "implementer", "inputs": {"analysis": "a.json"}}),
+                "agents": {
+                    "implementer": {"backend": "command", "options": {"argv": ["sh", "{prompt}"]}}
+                },
+            },
+            "backend 'command' runs arbitrary programs",
+        ),
+        (
+            workflow({"id": "a", "agent": "analyzer", "inputs": {"codebase_path": "/etc"}}),
+            "must be a relative folder inside the codebase",
+        ),
+    ],
+    ids=["command-agent", "import-path-agent", "command-backend", "codebase-path-escape"],
+)
+def test_remote_callers_cannot_run_programs_or_escape_the_roots(
+    spec: dict[str, Any], expected: str, settings: Settings, sample: Path
+) -> None:
+    from ai_conductor.errors import UsageError
+
+    manager = RunManager(settings, use_deployments=False)
+    try:
+        with pytest.raises(UsageError, match=expected):
+            manager.submit("workflow", {"spec": spec, "codebase": str(sample)})
+        with pytest.raises(UsageError, match="runs arbitrary programs"):
+            manager.submit("implement", {"analysis": str(sample / "a.json"), "backend": "command"})
+    finally:
+        manager.shutdown()
