@@ -266,14 +266,29 @@ def test_real_server_answers_the_mcp_client(server: str) -> None:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    async def tools() -> list[str]:
+    async def drive() -> tuple[list[str], dict[str, Any], list[dict[str, Any]], Any]:
         async with httpx2.AsyncClient(headers=AUTH, timeout=30) as http:
             transport = streamable_http_client(f"{server}/mcp", http_client=http)
             async with Client(transport) as mcp:
-                return [t.name for t in (await mcp.list_tools()).tools]
+                names = [t.name for t in (await mcp.list_tools()).tools]
+                started = await mcp.call_tool("analyze", {"codebase": "sample"})
+                assert not started.is_error, started.content
+                run_id = started.structured_content["run_id"]
+                for _ in range(600):
+                    got = (await mcp.call_tool("get_run", {"run_id": run_id})).structured_content
+                    if got["status"] in ("completed", "failed", "cancelled"):
+                        break
+                    await asyncio.sleep(0.2)
+                found = await mcp.call_tool("list_findings", {"run_id": run_id})
+                refused = await mcp.call_tool("analyze", {"codebase": "/etc"})
+                return names, got, found.structured_content["result"], refused
 
-    names = asyncio.run(tools())
-    assert {"analyze", "get_run", "list_runs", "cancel_run"} <= set(names)
+    names, run, findings, refused = asyncio.run(drive())
+    assert {"analyze", "get_run", "list_runs", "cancel_run", "list_findings"} <= set(names)
+    assert run["status"] == "completed", run
+    assert any(f["rule_id"] in ("S602", "B602") for f in findings)  # shell=True in sample/app.py
+    assert refused.is_error
+    assert "outside the allowed roots" in refused.content[0].text
 
 
 def test_run_http_refuses_public_bind_without_token(
