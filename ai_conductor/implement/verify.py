@@ -48,9 +48,23 @@ def detect_test_command(path: Path) -> list[str] | None:
     return None
 
 
+WITHHELD = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "WEAVIATE_API_KEY", "AIRBYTE_API_KEY",
+            "AIRBYTE_CLIENT_SECRET")  # fmt: skip
+"""Secrets the conductor uses that the tests of a changed codebase never see."""
+
+
+def gate_env() -> dict[str, str]:
+    """The environment for the project's tests: the tests run code a model or agent wrote, so
+    the conductor's own secrets (LLM keys, CONDUCTOR_* settings such as the database URL and the
+    API token) are withheld; the project's own variables pass through."""
+    return {
+        k: v for k, v in os.environ.items() if k not in WITHHELD and not k.startswith("CONDUCTOR_")
+    }
+
+
 def run_tests(path: Path, command: list[str], timeout: float) -> TestRun:
     """Run ``command`` in ``path`` (no shell, own process group, whole group killed on timeout)."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # keep the worktree's diff clean
+    env = {**gate_env(), "PYTHONDONTWRITEBYTECODE": "1"}  # keep the worktree's diff clean
     started = time.monotonic()
     try:
         proc = subprocess.Popen(

@@ -295,3 +295,18 @@ def test_cli_exits_3_when_every_change_failed_before_verification(
     assert "every change failed before it could be verified" in run.stderr
     assert "Traceback" not in run.stderr
     assert [c["status"] for c in json.loads(run.stdout)["changes"]] == ["error"]
+
+
+def test_the_gate_runs_the_tests_without_the_conductors_secrets(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ai_conductor.implement.verify import run_tests
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-leak")
+    monkeypatch.setenv("CONDUCTOR_API_TOKEN", "tok-must-not-leak")
+    monkeypatch.setenv("PROJECT_SETTING", "kept")
+    show = [sys.executable, "-c", "import os; print(sorted(os.environ.items()))"]
+    run = run_tests(repo, show, timeout=60)
+    assert run.passed
+    assert "must-not-leak" not in run.output_tail
+    assert "PROJECT_SETTING" in run.output_tail
