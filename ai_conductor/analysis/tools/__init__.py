@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ai_conductor._imports import import_factory
 from ai_conductor.analysis.tools.base import AnalyzerTool, ToolResult
 from ai_conductor.errors import AnalysisToolError, UsageError
 
@@ -60,13 +61,7 @@ def load_tool(name: str, options: Mapping[str, Any] | None = None) -> AnalyzerTo
     target = TOOLS.get(name.strip().lower()) if ":" not in name else name.strip()
     if target is None:
         raise _unknown(name, "not a built-in tool")
-    module_name, _, class_name = target.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as exc:
-        raise _unknown(name, f"cannot import {module_name}: {exc}") from exc
-    except AttributeError as exc:
-        raise _unknown(name, f"{module_name} has no attribute {class_name!r}") from exc
+    factory = import_factory(target, lambda why: _unknown(name, why))
     tool = factory(options=dict(options)) if options else factory()
     if not isinstance(tool, AnalyzerTool):
         raise UsageError(

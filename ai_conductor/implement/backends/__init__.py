@@ -7,10 +7,10 @@ path ``package.module:Class``. Either way the class is instantiated with no argu
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from ai_conductor._imports import import_factory
 from ai_conductor.errors import UsageError
 from ai_conductor.implement.backends.base import Backend
 
@@ -39,13 +39,7 @@ def load_backend(name: str, options: Mapping[str, Any] | None = None) -> Backend
     target = BACKENDS.get(key) if ":" not in name else name.strip()
     if target is None:
         raise _unknown(name, "not a built-in backend")
-    module_name, _, class_name = target.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as exc:
-        raise _unknown(name, f"cannot import {module_name}: {exc}") from exc
-    except AttributeError as exc:
-        raise _unknown(name, f"{module_name} has no attribute {class_name!r}") from exc
+    factory = import_factory(target, lambda why: _unknown(name, why))
     backend = factory(options=dict(options)) if options else factory()
     if not isinstance(backend, Backend):
         raise UsageError(
