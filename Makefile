@@ -28,9 +28,11 @@ demo: $(STAMP)
 	$(BIN)/conductor run --config workflows/demo.yaml
 	$(BIN)/conductor logs --limit 12
 
+# actionlint runs shellcheck on `run:` scripts when one is on PATH (the venv's first)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/actionlint
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

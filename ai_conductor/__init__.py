@@ -15,6 +15,7 @@ from ai_conductor.api import (
     WorkflowConductor,
     Workflowconductor,
     WorkflowContext,
+    audit_fleet,
     run_spec,
 )
 from ai_conductor.errors import (
@@ -59,6 +60,7 @@ __all__ = [
     "WorkflowSettings",
     "WorkflowSpec",
     "Workflowconductor",
+    "audit_fleet",
     "get_settings",
     "load_spec",
     "run_spec",

@@ -81,11 +81,13 @@ def run_analyze(
     tools: list[str] | None,
     category: str,
 ) -> int:
+    from ai_conductor._home import check_home
     from ai_conductor.analysis import analyze
     from ai_conductor.reports import append_step_summary, render, to_markdown, write_report
     from ai_conductor.settings import get_settings
 
     settings = get_settings()
+    check_home(settings)
     err = Console(stderr=True)
     to_stdout = output is None and (fmt is not None or not sys.stdout.isatty())
     fmt = infer_format(fmt, output)

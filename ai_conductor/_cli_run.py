@@ -18,9 +18,11 @@ def run_command(
     config: Path, codebase: Path | None, *, fresh: bool, as_json: bool, verbose: bool
 ) -> int:
     """Run the spec at ``config``; return the exit code (0 completed, 3 failed)."""
+    from ai_conductor._home import check_home
     from ai_conductor._prefect_env import quiet_prefect_defaults
 
     spec = load_spec(config)
+    check_home()
     quiet_prefect_defaults(verbose=verbose)
     from ai_conductor._render import RunView
     from ai_conductor.api import run_spec

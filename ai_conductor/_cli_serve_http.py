@@ -32,7 +32,7 @@ def run_http(host: str, port: int) -> int:
     from ai_conductor.server.http_api import create_app
 
     try:
-        app = create_app(settings, host=host)
+        app = create_app(settings, host=host, allowed_hosts=settings.server_allowed_hosts)
     except ConductorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -23,6 +23,7 @@ from ai_conductor import _runtime
 from ai_conductor._codebase import codebase_digest
 from ai_conductor._graph import topological_order
 from ai_conductor._prefect import completed_value, storage_for
+from ai_conductor.errors import UsageError
 from ai_conductor.protocols import EventSink
 from ai_conductor.results import RunStatus, StepResult, TaskOutcome, TaskStatus, WorkflowResult
 from ai_conductor.settings import Settings
@@ -131,9 +132,7 @@ class GraphRun:
         agent_name, config = self.spec.agent_config(task.agent)
         upstream = {d: self.results[d] for d in task.dependencies}
         retries = task.retry_attempts if task.retry_attempts is not None else config.retry_attempts
-        codebase = self.codebase
-        if isinstance(task.inputs.get("codebase_path"), str):
-            codebase = (self.codebase / task.inputs["codebase_path"]).resolve()
+        codebase = self.task_codebase(task)
         step = StepInput(
             workflow_id=self.spec.workflow_id,
             run_id=self.run_id,
@@ -147,6 +146,25 @@ class GraphRun:
             retries=retries,
         )
         return runner.submit(self._variant(agent_name, retries, config.retry_delay), {"step": step})
+
+    def task_codebase(self, task: TaskSpec) -> Path:
+        """The folder ``task`` works in: the run's codebase, or its ``codebase_path`` inside it.
+
+        Raises :class:`UsageError` when the sub-folder resolves outside the codebase (spec
+        validation refuses ``..`` and absolute paths; a symlink inside the codebase is caught
+        here, once it is resolved)."""
+        sub_dir = task.inputs.get("codebase_path")
+        if not isinstance(sub_dir, str):
+            return self.codebase
+        base = self.codebase.resolve()
+        target = (base / sub_dir).resolve()
+        if target != base and not target.is_relative_to(base):
+            raise UsageError(
+                f"task {task.id!r}: codebase_path {sub_dir!r} resolves to {target}, outside the "
+                f"codebase {base} (a symbolic link?); point codebase_path at a real folder "
+                "inside the codebase"
+            )
+        return target
 
     def _variant(self, agent_name: str, retries: int, delay: float) -> Any:
         """The step task with this run's options; built once per distinct option set, because
@@ -249,12 +267,22 @@ class GraphRun:
                     self._stop(running, waiting, f"workflow_timeout of {timeout:g}s reached")
                     return RunStatus.TIMED_OUT
                 self._skip_blocked(waiting)
+                refused = False
                 for task_id in [w for w in waiting if self._ready(w)]:
                     waiting.remove(task_id)
                     task = self.tasks[task_id]
+                    try:
+                        self.task_codebase(task)
+                    except UsageError as exc:  # fails the task; its dependents are skipped
+                        self.log.error("%s", exc)
+                        self._finish(task, TaskStatus.FAILED, error=str(exc))
+                        refused = True
+                        continue
                     fut = self._submit(runner, task, digest)
                     running[fut.wrapped_future] = (task, fut)
                 if not running:
+                    if refused and waiting:
+                        continue  # skip the refused tasks' dependents, run what else is ready
                     return RunStatus.COMPLETED
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 done, _ = cf.wait(running, timeout=left, return_when=cf.FIRST_COMPLETED)

@@ -17,6 +17,8 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
 from prefect.results import ResultRecord  # type: ignore[attr-defined]  # re-exported at runtime
 
+from ai_conductor.monitoring.push import flow_run_hooks
+
 R = TypeVar("R")
 
 RESULT_SERIALIZER = "json"
@@ -60,9 +62,12 @@ def conductor_task(**options: Any) -> Callable[[Callable[..., R]], Task[..., R]]
 
 
 def conductor_flow(**options: Any) -> Callable[[Callable[..., R]], Flow[..., R]]:
-    """``@flow`` with the project's defaults (parameters validated, results not persisted)."""
+    """``@flow`` with the project's defaults (parameters validated, results not persisted) and
+    the hooks that push the run's metrics to a Pushgateway when one is configured."""
     defaults: dict[str, Any] = {"validate_parameters": True, "persist_result": False}
     defaults.update(options)
+    for name, hooks in flow_run_hooks().items():
+        defaults[name] = [*(defaults.get(name) or []), *hooks]
 
     def wrap(fn: Callable[..., R]) -> Flow[..., R]:
         return flow(fn, **defaults)

@@ -8,12 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ai_conductor import _runtime
-from ai_conductor.errors import ConductorError, SpecError, SpecProblem, WorkflowFailed
+from ai_conductor.errors import ConductorError, SpecError, SpecProblem, UsageError, WorkflowFailed
 from ai_conductor.results import WorkflowResult
 from ai_conductor.settings import get_settings
 from ai_conductor.spec import ID_PATTERN, TaskSpec, WorkflowSpec, load_spec, validate_data
@@ -182,3 +182,36 @@ class WorkflowConductor:
 
 Workflowconductor = WorkflowConductor
 """The seed's spelling, kept as an alias."""
+
+
+def audit_fleet(
+    repos: Sequence[str | Mapping[str, Any]],
+    *,
+    focus: Sequence[str] = (),
+    fail_on: Literal["critical", "high", "medium", "low", "none"] = "none",
+    max_concurrency: int = 4,
+    task_runner: Literal["threads", "dask"] = "threads",
+    dask_address: str | None = None,
+    output_dir: str | Path | None = None,
+    tools: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Audit several repositories at once with the fleet flow; return the roll-up.
+
+    ``repos``: paths or git URLs, or mappings with ``codebase`` and optional ``branch`` and
+    ``name``. Reports go to ``<output_dir>/<repo>/analysis.{json,sarif,md}`` plus
+    ``fleet-rollup.{json,md}``. After writing them, raises ``QualityGateFailed`` (exit code 1)
+    when a repository fails ``fail_on``, ``FleetFailed`` when one could not be audited.
+    """
+    from ai_conductor.flows.fleet import FleetRequest, fleet_audit_flow
+
+    try:
+        request = FleetRequest.model_validate({
+            "repos": [{"codebase": r} if isinstance(r, str) else dict(r) for r in repos],
+            "focus": list(focus), "fail_on": fail_on, "max_concurrency": max_concurrency,
+            "task_runner": task_runner, "dask_address": dask_address,
+            "output_dir": str(output_dir) if output_dir is not None else None,
+            "tools": list(tools) if tools is not None else None,
+        })  # fmt: skip
+    except ValidationError as exc:
+        raise UsageError(f"invalid fleet audit: {exc}") from None
+    return fleet_audit_flow(request)

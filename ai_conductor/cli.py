@@ -35,9 +35,11 @@ err = Console(stderr=True)
 def _mount_subcommands() -> None:
     from ai_conductor._cli_findings import findings_app
     from ai_conductor._cli_maintenance import maintenance_app
+    from ai_conductor._cli_metrics import metrics_app
 
     app.add_typer(findings_app, name="findings")
     app.add_typer(maintenance_app, name="maintenance")
+    app.add_typer(metrics_app, name="metrics")
     app.add_typer(context_app, name="context")
 
 
@@ -446,11 +448,15 @@ def logs(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from ai_conductor._home import check_home
     from ai_conductor.settings import get_settings
     from ai_conductor.store import open_audit_log
 
     try:
-        rows = open_audit_log(get_settings()).query(
+        settings = get_settings()
+        if settings.database_url is None:  # the embedded SQLite log lives in the home
+            check_home(settings)
+        rows = open_audit_log(settings).query(
             workflow_id=workflow,
             task_id=task,
             run_id=run_id,
@@ -491,29 +497,107 @@ def mcp() -> None:
         raise _fail(exc) from None
 
 
+PrefectFileOpt = Annotated[
+    Path,
+    typer.Option(
+        "--prefect-file",
+        help="The deployments file; entrypoints and relative paths start in its directory.",
+    ),
+]
+DeploymentNameOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--name",
+        "-n",
+        help="Only this deployment (repeatable), e.g. --name nightly-audit. Default: all.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def serve(
-    http: Annotated[bool, typer.Option("--http", help="Serve the HTTP API and MCP over HTTP.")] = (
-        False
-    ),
-    host: Annotated[str, typer.Option(help="Address to bind (non-loopback needs a token).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve the HTTP API and MCP over HTTP instead.")
+    ] = False,
+    host: Annotated[
+        str, typer.Option(help="With --http: address to bind (non-loopback needs a token).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="With --http: port.")] = 8080,
+    prefect_file: PrefectFileOpt = Path("prefect.yaml"),
+    name: DeploymentNameOpt = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Flow runs executed at once (default: no limit).", show_default=False
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API (/tasks, /runs, /docs, /healthz, /metrics) and MCP at /mcp.
+    """Run the prefect.yaml deployments here, on their schedules, without a work pool.
 
-    Every endpoint but /healthz needs `Authorization: Bearer $CONDUCTOR_API_TOKEN` when a token
-    is set; without one the server refuses to bind a non-loopback address. Runs execute in this
-    process (bounded by CONDUCTOR_MAX_PARALLEL_TASKS) or, with PREFECT_API_URL and deployments,
-    as Prefect flow runs; their state lives in the audit log.
+    Prefect's `serve` registers each deployment (parameters, cron schedules with their
+    timezone, tags) on the Prefect API of PREFECT_API_URL, then executes its scheduled runs and
+    the runs you start from the UI or `prefect deployment run FLOW/DEPLOYMENT`, as
+    subprocesses started in the directory of prefect.yaml. The same checks as `conductor deploy
+    --check` run first (exit 2 with every problem). Stop with Ctrl-C or SIGTERM: the served
+    deployments are then paused (no late runs pile up) until served again. Without
+    PREFECT_API_URL Prefect starts a temporary server for this process only.
+
+    With --http: serve the HTTP API (/tasks, /runs, /docs, /healthz, /metrics) and MCP at /mcp
+    instead. Every endpoint but /healthz needs `Authorization: Bearer $CONDUCTOR_API_TOKEN`
+    when a token is set; without one the server refuses to bind a non-loopback address. Runs
+    execute in this process (bounded by CONDUCTOR_MAX_PARALLEL_TASKS) or, with PREFECT_API_URL
+    and deployments, as Prefect flow runs; their state lives in the audit log.
     """
     if not http:
-        raise _fail(UsageError("give --http (stdio MCP is `conductor mcp`)"))
+        from ai_conductor._cli_deploy import run_serve
+
+        try:
+            code = run_serve(prefect_file, name or [], limit=limit)
+        except ConductorError as exc:
+            raise _fail(exc) from None
+        raise typer.Exit(code)
     from ai_conductor._cli_serve_http import run_http
 
     try:
         code = run_http(host, port)
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def deploy(
+    prefect_file: PrefectFileOpt = Path("prefect.yaml"),
+    name: DeploymentNameOpt = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only run the checks; deploy nothing.")
+    ] = False,
+    create_pool: Annotated[
+        bool,
+        typer.Option(
+            "--create-pool",
+            help="Create missing work pools (type process, e.g. conductor-process) first.",
+        ),
+    ] = False,
+) -> None:
+    """Check prefect.yaml and the Prefect server, then `prefect --no-prompt deploy --all`.
+
+    Checks, all reported at once (exit 2, nothing deployed): the file is YAML with unique
+    deployment names; each entrypoint imports as a Prefect flow; its parameters are valid for
+    the flow (complete when a schedule starts runs); crons and timezones are valid; no
+    `{{ prefect.blocks.* }}` or secret-named `{{ $VAR }}` placeholder (prefect deploy would
+    store the secret in the deployment: name blocks in CONDUCTOR_*_BLOCK settings instead);
+    PREFECT_API_URL is set and answers (a server: `prefect server start`, or Prefect Cloud:
+    `prefect cloud login`); each deployment's work pool exists (or --create-pool). Then
+    prefect deploys them (--name: only those) from the directory of prefect.yaml, its output
+    streamed; exit 3 if it fails. Runs need a worker: `prefect worker start --pool
+    conductor-process` on a host with this checkout at the same path.
+    """
+    from ai_conductor._cli_deploy import run_deploy
+
+    try:
+        code = run_deploy(prefect_file, name or [], check=check, create_pool=create_pool)
     except ConductorError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     weaviate_skip_init_checks: bool = False
     """Skip the client's start-up checks (gRPC health ping, PyPI version check)."""
 
+    weaviate_block: str | None = None
+    """Name of a ``WeaviateConnection`` Prefect block to take every ``weaviate_*`` setting from
+    (URL, API key, gRPC host and port, collection, vectorizer, timeout); it replaces them all."""
+
     embedding_base_url: str | None = None
     """OpenAI-compatible ``/v1`` endpoint for embeddings; unset: full-text search only."""
 
@@ -99,6 +103,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CONDUCTOR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
     )
     """Key for the anthropic backend."""
+
+    llm_block: str | None = None
+    """Name of an ``LLMBackendConfig`` Prefect block the ``openai``/``anthropic`` backends take
+    model, endpoint, key and knobs from when their options name no ``llm_block``; used only by
+    the backend its ``provider`` names (the backend option ``llm_block=""`` turns it off)."""
 
     audit_flush_interval: float = Field(default=0.2, gt=0)
     """Seconds between audit-log batch writes; events are queued, never written inline."""
@@ -161,8 +170,18 @@ class Settings(BaseSettings):
     """Directories server requests may name codebases and specs in (``CONDUCTOR_ALLOWED_ROOTS``,
     separated by ``os.pathsep`` or commas); empty: the current working directory."""
 
+    server_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Extra host names the HTTP server answers to (``CONDUCTOR_SERVER_ALLOWED_HOSTS``, comma
+    separated), e.g. the name of a reverse proxy; loopback names and the bound address always
+    are. Other ``Host`` headers get 421 (a DNS-rebinding page cannot reach the server)."""
+
     max_parallel_tasks: int = Field(default=4, ge=1, le=256)
     """Runs the server executes at once in its own process (without a Prefect deployment)."""
+
+    metrics_pushgateway: str | None = None
+    """Prometheus Pushgateway URL (e.g. ``http://pushgateway:9091``); when set, every conductor
+    flow run pushes its duration, final state, task durations, findings and LLM usage there as
+    it ends (job ``ai_conductor``, grouped by flow and deployment)."""
 
     @field_validator("allowed_roots", mode="before")
     @classmethod
@@ -170,6 +189,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = value.replace(",", os.pathsep).split(os.pathsep)
             return [Path(p.strip()) for p in parts if p.strip()]
+        return value
+
+    @field_validator("server_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
         return value
 
     @property

@@ -68,3 +68,28 @@ def test_run_spec_raise_on_failure(codebase: Path) -> None:
     with pytest.raises(WorkflowFailed) as info:
         run_spec(spec, codebase=codebase, raise_on_failure=True)
     assert info.value.result.tasks["x"].status is TaskStatus.FAILED
+
+
+def test_audit_fleet_refuses_a_bad_request_before_anything_runs() -> None:
+    from ai_conductor import UsageError, audit_fleet
+
+    with pytest.raises(UsageError, match="repos"):
+        audit_fleet([])
+    with pytest.raises(UsageError, match="max_concurrency"):
+        audit_fleet(["."], max_concurrency=0)
+
+
+@pytest.mark.usefixtures("prefect_api", "conductor_home")
+def test_audit_fleet_returns_the_rollup(tmp_path: Path) -> None:
+    from ai_conductor import audit_fleet
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "m.py").write_text("import os\n")
+    rollup = audit_fleet(
+        [str(tmp_path / "a"), {"codebase": str(tmp_path / "b"), "name": "bee"}],
+        tools=["ruff"], output_dir=tmp_path / "out", max_concurrency=2,
+    )  # fmt: skip
+    assert sorted(r["name"] for r in rollup["repos"]) == ["a", "bee"]
+    assert all(r["status"] == "completed" and r["findings"] >= 1 for r in rollup["repos"])
+    assert (tmp_path / "out" / "fleet-rollup.json").is_file()

@@ -76,7 +76,9 @@ class _Scheduler:
         self, tool: AnalyzerTool, files: list[str]
     ) -> list[tuple[cf.Future[ToolResult], list[str]]]:
         root = str(self.fileset.root)
-        if tool.parallel and len(files) > MIN_CHUNK:
+        # a daemonic process (a Dask worker, say) may not start children: stay on threads
+        can_fork = not multiprocessing.current_process().daemon
+        if tool.parallel and len(files) > MIN_CHUNK and can_fork:
             return [
                 (self._procs().submit(_run_chunk, tool, root, chunk), chunk)
                 for chunk in _chunks(files, self.workers * 3)

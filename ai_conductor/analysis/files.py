@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_conductor._codebase import SKIP_DIRS, git_files
+from ai_conductor._urls import redact_userinfo
 from ai_conductor.analysis.models import SkippedFile
 from ai_conductor.errors import UsageError
 
@@ -38,10 +39,11 @@ class FileSet:
 def check_codebase(path: Path) -> Path:
     """The resolved codebase directory, or a UsageError saying what is wrong with it."""
     root = path.expanduser()
+    shown = redact_userinfo(str(root))  # a git URL given as a codebase
     if not root.exists():
-        raise UsageError(f"codebase {str(root)!r} does not exist; pass --codebase PATH")
+        raise UsageError(f"codebase {shown!r} does not exist; pass --codebase PATH")
     if not root.is_dir():
-        raise UsageError(f"codebase {str(root)!r} is not a directory; pass the project folder")
+        raise UsageError(f"codebase {shown!r} is not a directory; pass the project folder")
     return root.resolve()
 
 

@@ -7,13 +7,15 @@ or the Prefect UI, then set ``CONDUCTOR_AIRBYTE_BLOCK=airbyte``.
 from __future__ import annotations
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr
 
 from ai_conductor.maintenance.airbyte_config import AIRBYTE_CLOUD_URL
 
 
 class AirbyteCredentials(Block):
     """Credentials and the connection id for Airbyte's public API (Cloud or self-hosted)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     _block_type_name = "Conductor Airbyte Credentials"
     _block_type_slug = "conductor-airbyte-credentials"

@@ -1,5 +1,5 @@
-"""Weaviate plumbing: connecting from settings, the ``CoordinationContext`` collection, and
-``init_collection()`` (the ``weaviate-init`` maintenance step).
+"""Weaviate plumbing: connecting from settings (or the ``WeaviateConnection`` block they name),
+the ``CoordinationContext`` collection, and ``init_collection()`` (the ``weaviate-init`` step).
 
 ``weaviate`` (the official v4 client, extra ``weaviate``) is imported only inside functions.
 """
@@ -80,16 +80,36 @@ def guard(what: str, where: str) -> Iterator[None]:
         raise StoreError(f"Weaviate at {where}: {what} failed: {detail}") from None
 
 
+def resolve_settings(settings: Settings) -> Settings:
+    """``settings`` with every ``weaviate_*`` value taken from the ``WeaviateConnection`` block
+    ``CONDUCTOR_WEAVIATE_BLOCK`` names (the block replaces them all); unchanged without one.
+
+    The result names no block, so resolving it again costs nothing. A missing block or one of
+    another type is a :class:`ConfigError` saying how to create it.
+    """
+    name = settings.weaviate_block
+    if not name:
+        return settings
+    from ai_conductor.blocks._load import load_block
+    from ai_conductor.blocks.weaviate import WeaviateConnection
+
+    block = load_block(WeaviateConnection, name, "CONDUCTOR_WEAVIATE_BLOCK")
+    return settings.model_copy(update={**block.settings_values(), "weaviate_block": None})
+
+
 def connect(settings: Settings) -> WeaviateClient:
-    """A connected client for ``settings.weaviate_url`` (+ API key); :class:`StoreError` if down."""
+    """A connected client for ``settings.weaviate_url`` (+ API key), or for the block
+    ``settings.weaviate_block`` names; :class:`StoreError` if down."""
     import weaviate
     from weaviate.classes.init import AdditionalConfig, Auth, Timeout
 
+    settings = resolve_settings(settings)
     url = settings.weaviate_url
     if not url:
         raise ConfigError(
             "the weaviate context store needs WEAVIATE_URL (or CONDUCTOR_WEAVIATE_URL), "
-            "e.g. http://localhost:8080 or https://CLUSTER.weaviate.cloud"
+            "e.g. http://localhost:8080 or https://CLUSTER.weaviate.cloud, or a "
+            "WeaviateConnection block named in CONDUCTOR_WEAVIATE_BLOCK"
         )
     parts = urlsplit(url if "://" in url else f"http://{url}")
     try:
@@ -173,6 +193,7 @@ def vector_config(settings: Settings) -> Any:
 
 def ensure_collection(client: WeaviateClient, settings: Settings) -> InitResult:
     """Create the collection, or add the properties it lacks; a complete one is not touched."""
+    settings = resolve_settings(settings)
     name, where = settings.weaviate_collection, settings.weaviate_url or "?"
     with guard(f"setting up collection {name}", where):
         if not client.collections.exists(name):
@@ -209,7 +230,7 @@ def ensure_collection(client: WeaviateClient, settings: Settings) -> InitResult:
 
 def init_collection(settings: Settings | None = None) -> InitResult:
     """Create or migrate the ``CoordinationContext`` collection; idempotent."""
-    settings = settings or get_settings()
+    settings = resolve_settings(settings or get_settings())
     client = connect(settings)
     try:
         return ensure_collection(client, settings)

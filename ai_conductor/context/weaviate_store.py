@@ -21,7 +21,12 @@ from ai_conductor.context.models import (
     Hit,
     SearchFilters,
 )
-from ai_conductor.context.weaviate_schema import connect, ensure_collection, guard
+from ai_conductor.context.weaviate_schema import (
+    connect,
+    ensure_collection,
+    guard,
+    resolve_settings,
+)
 from ai_conductor.errors import StoreError, UsageError
 from ai_conductor.protocols import Embedder
 from ai_conductor.settings import Settings
@@ -43,6 +48,7 @@ class WeaviateStore:
         embedder: Embedder | None = None,
         batch_size: int = 100,
     ) -> None:
+        settings = resolve_settings(settings)  # no-op when from_settings() resolved it
         self._client, self.batch_size = client, batch_size
         self.collection_name = settings.weaviate_collection
         self.url = without_userinfo(settings.weaviate_url or "?")  # shown in messages only
@@ -55,7 +61,9 @@ class WeaviateStore:
     def from_settings(
         cls, settings: Settings, *, embedder: Embedder | None = None
     ) -> WeaviateStore:
-        """Connect, make sure the collection is complete, and return the store."""
+        """Connect (to the ``WeaviateConnection`` block ``settings.weaviate_block`` names, if
+        any), make sure the collection is complete, and return the store."""
+        settings = resolve_settings(settings)
         client = connect(settings)
         try:
             return cls(client, settings, embedder=embedder)

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from prefect import task
 from prefect.logging import get_run_logger
-from pydantic import BaseModel, Field
+from prefect.runtime import flow_run
+from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor._prefect import conductor_flow
 from ai_conductor.analysis import AnalysisReport, analyze
@@ -39,6 +40,8 @@ class QualityGateFailed(ConductorError):
 class AuditRequest(BaseModel):
     """Parameters of an audit run; the Prefect UI renders this as a form."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     codebase: str = "."
     """A local directory, or a git URL (https://, ssh://, git@, file://) to clone."""
     branch: str | None = None
@@ -52,6 +55,7 @@ class AuditRequest(BaseModel):
     output_dir: str | None = None
     """Where to write analysis.json, analysis.sarif and analysis.md (default: none)."""
     sarif_category: str = "ai-conductor"
+    """SARIF ``automationDetails`` category (code scanning keeps one analysis per category)."""
     tools: list[str] | None = None
     """Analyzer tools to run (default: ruff, bandit, radon)."""
 
@@ -119,7 +123,8 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
     sink = open_audit_log(get_settings())
     shown = without_credentials(request.codebase)
     workflow = f"audit:{shown}"[:255]
-    params = request.model_dump(mode="json") | {"codebase": shown}
+    flow_run_id = str(flow_run.id)  # on every event: concurrent audits of one codebase differ
+    params = request.model_dump(mode="json") | {"codebase": shown, "flow_run_id": flow_run_id}
     sink.record(ev.AuditEvent(workflow, ev.STARTED, ev.RUNNING, agent_role="analyzer",
                               metadata=params))  # fmt: skip
     try:
@@ -134,13 +139,14 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
         keys = publish_artifacts(report)
         failing = gate(report, request.fail_on)
         summary = {
-            "run_id": report.run_id, "codebase_id": report.codebase_id,
+            "run_id": report.run_id, "flow_run_id": flow_run_id, "codebase_id": report.codebase_id,
             "summary": report.summary.model_dump(mode="json"), "artifacts": keys,
             "gate": {"fail_on": request.fail_on, "failing": len(failing)},
         }  # fmt: skip
     except Exception as exc:
         sink.record(ev.AuditEvent(workflow, ev.FINISHED, ev.FAILED_STATUS, agent_role="analyzer",
-                                  error_message=str(exc)))  # fmt: skip
+                                  error_message=str(exc),
+                                  metadata={"flow_run_id": flow_run_id}))  # fmt: skip
         sink.flush()
         raise
     status = ev.FAILED_STATUS if failing else ev.COMPLETED

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor import _runtime
 from ai_conductor._engine import GraphRun
 from ai_conductor._prefect import conductor_flow
+from ai_conductor._urls import redact_userinfo
 from ai_conductor.errors import ConfigError, SpecError, SpecProblem, WorkflowFailed
 from ai_conductor.results import WorkflowResult
 from ai_conductor.settings import get_settings
@@ -20,6 +21,8 @@ from ai_conductor.store import open_audit_log
 
 class RunRequest(BaseModel):
     """Parameters of a workflow run; the Prefect UI renders this as a form."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     spec_path: str | None = None
     """Path to a YAML or JSON workflow spec (on the machine that runs the flow)."""
@@ -46,7 +49,8 @@ class RunRequest(BaseModel):
         path = Path(self.codebase or spec.codebase).expanduser().resolve()
         if not path.is_dir():
             what = "does not exist" if not path.exists() else "is not a directory"
-            raise ConfigError(f"codebase {str(path)!r} {what}; pass --codebase PATH")
+            shown = redact_userinfo(str(path))  # a git URL given as a codebase
+            raise ConfigError(f"codebase {shown!r} {what}; pass --codebase PATH")
         return path
 
 

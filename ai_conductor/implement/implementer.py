@@ -96,7 +96,10 @@ def group(findings: Sequence[Finding], by: str = "file") -> dict[str, list[Findi
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:80] or "change"
+    """A branch-name component: git refuses '..', a leading or trailing '.', and '.lock'."""
+    slug = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", text))
+    slug = slug.strip("-.")[:80].rstrip("-.")
+    return (slug[:-5] + "-lock" if slug.endswith(".lock") else slug) or "change"
 
 
 class _Run:

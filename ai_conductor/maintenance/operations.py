@@ -36,14 +36,16 @@ def _recorded(settings: Settings, action: str, call: Callable[[], object]) -> di
 def weaviate_init(settings: Settings) -> dict[str, Any]:
     """Create or migrate the Weaviate context collection; idempotent.
 
-    With the embedded store and no WEAVIATE_URL there is no collection to create: the result
-    says so (``action: not-applicable``) instead of failing.
+    With the embedded store and neither WEAVIATE_URL nor CONDUCTOR_WEAVIATE_BLOCK there is no
+    collection to create: the result says so (``action: not-applicable``) instead of failing.
     """
-    if settings.context_store != "weaviate" and not settings.weaviate_url:
+    weaviate_named = settings.weaviate_url or settings.weaviate_block
+    if settings.context_store != "weaviate" and not weaviate_named:
         data = {
             "store": settings.context_store, "collection": None, "action": "not-applicable",
             "message": f"the context store is {settings.context_store!r}: there is no Weaviate "
-            "collection to initialize (set CONDUCTOR_CONTEXT_STORE=weaviate and WEAVIATE_URL)",
+            "collection to initialize (set CONDUCTOR_CONTEXT_STORE=weaviate and WEAVIATE_URL "
+            "or CONDUCTOR_WEAVIATE_BLOCK)",
         }  # fmt: skip
         record_outcome(settings, "weaviate-init", data, status=ev.SKIPPED_STATUS)
         return data

@@ -1,30 +1,52 @@
 """What a server run does in this process, per kind: validated parameters, then the work.
 
 Each ``prepare_*`` runs at submit time (bad input fails before anything is queued) and returns
-a callable that does the work in a worker thread. The work returns ``(summary, report)``: a
-small JSON-able summary (kept in the audit log) and the full report, saved under
-``$CONDUCTOR_HOME/server/runs/RUN_ID.json`` (the ``conductor://runs/{run_id}/report`` resource).
+a :class:`Prepared`: the callable that does the work in a worker thread, and the checked,
+resolved parameters a Prefect deployment gets instead (never the caller's raw strings). The
+work returns ``(summary, report)``: a small JSON-able summary (kept in the audit log) and the
+full report, saved under ``$CONDUCTOR_HOME/server/runs/RUN_ID.json`` (the
+``conductor://runs/{run_id}/report`` resource).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ai_conductor import _runtime
 from ai_conductor.errors import ConductorError, UsageError
 from ai_conductor.server._prefect_runs import api_configured
 from ai_conductor.server.params import AnalyzeParams, ImplementParams, WorkflowParams
-from ai_conductor.server.policy import check_backend, check_spec
+from ai_conductor.server.policy import (
+    check_backend,
+    check_raw,
+    check_spec,
+    check_tools,
+    confine_spec,
+)
 from ai_conductor.server.security import check_codebase_path
 from ai_conductor.settings import Settings
+
+if TYPE_CHECKING:
+    from ai_conductor.spec import WorkflowSpec
 
 Outcome = tuple[dict[str, Any], dict[str, Any]]
 Progress = Callable[[dict[str, Any]], None]
 Work = Callable[[str, Progress], Outcome]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked run: what runs here, and what a deployment's flow run gets."""
+
+    work: Work
+    flow_request: dict[str, Any] = field(default_factory=dict)
+    """The deployment's ``request`` parameter: resolved absolute paths and an inline,
+    validated spec, so a worker never resolves a caller's relative path or re-reads a file."""
 
 
 def report_path(settings: Settings, run_id: str) -> Path:
@@ -50,9 +72,10 @@ def load_report(settings: Settings, run_id: str) -> dict[str, Any] | None:
     return cast("dict[str, Any]", json.loads(path.read_text(encoding="utf-8")))
 
 
-def prepare_analyze(params: AnalyzeParams, settings: Settings) -> Work:
+def prepare_analyze(params: AnalyzeParams, settings: Settings) -> Prepared:
     from ai_conductor.analysis import check_focus
 
+    check_tools(params.tools, settings, "analyze")  # before any import
     root = check_codebase_path(params.codebase, settings)
     focus = check_focus(params.focus)
 
@@ -72,20 +95,42 @@ def prepare_analyze(params: AnalyzeParams, settings: Settings) -> Work:
         }
         return summary, report.model_dump(mode="json")
 
-    return work
+    request: dict[str, Any] = {"codebase": str(root), "focus": focus}
+    if params.tools is not None:
+        request["tools"] = params.tools
+    return Prepared(work, request)
 
 
-def prepare_workflow(params: WorkflowParams, settings: Settings) -> Work:
-    from ai_conductor.spec import load_spec, validate_data
+def checked_spec(
+    settings: Settings, spec_path: str | None = None, spec: Mapping[str, Any] | None = None
+) -> WorkflowSpec:
+    """A remote caller's spec (a path inside the roots, or inline), validated only after the
+    raw data passed :func:`~ai_conductor.server.policy.check_raw` (validation imports the
+    modules agents name)."""
+    from ai_conductor._specsource import parse_document
+    from ai_conductor.spec import load_spec, parse_spec, validate_data
 
-    if params.spec_path is not None:
-        spec = load_spec(check_codebase_path(params.spec_path, settings))
-    else:
-        spec = validate_data(dict(params.spec or {}), source="<inline spec>")
+    if spec_path is None:
+        data = dict(spec or {})
+        check_raw(data, settings, "<inline spec>")
+        return validate_data(data, source="<inline spec>")
+    path = check_codebase_path(spec_path, settings)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return load_spec(path)  # its error names the file and the reason
+    doc = parse_document(text, str(path))
+    check_raw(doc.data, settings, str(path), doc)
+    return parse_spec(text, source=str(path), default_id=path.stem)  # the text checked
+
+
+def prepare_workflow(params: WorkflowParams, settings: Settings) -> Prepared:
+    spec = checked_spec(settings, params.spec_path, params.spec)
     if not spec.tasks:
         raise UsageError(f"workflow {spec.workflow_id!r} has no tasks to run")
     check_spec(spec, settings)
     codebase = check_codebase_path(params.codebase or spec.codebase, settings)
+    spec = confine_spec(spec, codebase, settings)
 
     def work(run_id: str, progress: Progress) -> Outcome:
         from ai_conductor._prefect_env import quiet_prefect_defaults
@@ -99,7 +144,7 @@ def prepare_workflow(params: WorkflowParams, settings: Settings) -> Work:
                 return _run_flow(spec, request, run_id)
         return _run_flow(spec, request, run_id)
 
-    return work
+    return Prepared(work, {"spec": spec.model_dump(mode="json"), "codebase": str(codebase)})
 
 
 def _run_flow(spec: Any, request: Any, run_id: str) -> Outcome:
@@ -134,7 +179,7 @@ starts collide (port in use, start-up timeouts), so in-process workflow runs go 
 Point PREFECT_API_URL at a Prefect server for concurrent workflow runs."""
 
 
-def prepare_implement(params: ImplementParams, settings: Settings) -> Work:
+def prepare_implement(params: ImplementParams, settings: Settings) -> Prepared:
     check_backend(params.backend, settings, "implement")  # before touching any path
     from ai_conductor.analysis.models import AnalysisReport
     from ai_conductor.implement import ImplementOptions
@@ -170,4 +215,4 @@ def prepare_implement(params: ImplementParams, settings: Settings) -> Work:
         }
         return summary, report.model_dump(mode="json")
 
-    return work
+    return Prepared(work)

@@ -1,7 +1,9 @@
 """Runs as flow runs of Prefect deployments, when a Prefect API is configured.
 
 The server then only creates flow runs (``run_deployment(..., timeout=0)``) and reads their
-state back; Prefect's workers do the work. The flow run id is the run id.
+state back; Prefect's workers do the work. The flow run id is the run id. Workers get the
+resolved absolute codebase and the validated spec inline, never a path to resolve or re-read
+(their working directory and files are not the ones the server checked).
 """
 
 from __future__ import annotations
@@ -58,19 +60,17 @@ def find_deployment(kind: str) -> str | None:
     return name
 
 
-def flow_parameters(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The deployment's parameters for the run's (already checked) parameters."""
-    keys = (
-        ("spec_path", "spec", "codebase") if kind == "workflow" else ("codebase", "focus", "tools")
-    )
-    return {"request": {k: params[k] for k in keys if params.get(k) is not None}}
+def flow_parameters(request: dict[str, Any]) -> dict[str, Any]:
+    """The deployment's parameters: the run's checked request (resolved absolute paths, an
+    inline validated spec; see :class:`~ai_conductor.server._execute.Prepared`)."""
+    return {"request": {k: v for k, v in request.items() if v is not None}}
 
 
-def start(deployment: str, kind: str, params: dict[str, Any]) -> str:
-    """Create a flow run of ``deployment``; return its id at once."""
+def start(deployment: str, request: dict[str, Any]) -> str:
+    """Create a flow run of ``deployment`` for ``request``; return its id at once."""
     from prefect.deployments import run_deployment
 
-    flow_run = run_deployment(deployment, parameters=flow_parameters(kind, params), timeout=0)
+    flow_run = run_deployment(deployment, parameters=flow_parameters(request), timeout=0)
     return str(flow_run.id)  # type: ignore[union-attr]
 
 

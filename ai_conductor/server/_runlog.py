@@ -1,11 +1,18 @@
 """Server runs in the audit log: one event per state change, and runs rebuilt from them.
 
 Events have ``agent_role`` "server", ``action`` "run", ``workflow_id`` "server-KIND", the run id
-in ``run_id``, and ``metadata`` {kind, params, backend, result (a summary)}.
+in ``run_id``, and ``metadata`` {kind, params, backend, result (a summary), owner}. ``owner``
+names the server process that runs a local run ({host, pid, started, manager}): another
+process reading the log calls an unfinished run lost only once that process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import threading
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from ai_conductor.store import events as ev
@@ -22,9 +29,73 @@ LOST: Final = "the server stopped before this run finished; submit it again"
 _DONE_ACTIONS: Final = frozenset({ev.SUCCEEDED, ev.FAILED, ev.SKIPPED, ev.REUSED})
 
 
-def record(settings: Settings, info: RunInfo, backend: str) -> None:
+_LIVE: set[str] = set()
+"""Ids of this process's run managers that are not shut down."""
+_LIVE_LOCK = threading.Lock()
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), to tell a reused pid
+    from the original process; None where /proc is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[19] if len(fields) > 19 else None
+
+
+def new_owner(manager: str) -> dict[str, Any]:
+    """The owner record of a run manager of this process (registered as live)."""
+    with _LIVE_LOCK:
+        _LIVE.add(manager)
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "started": _process_start(pid),
+            "manager": manager}  # fmt: skip
+
+
+def retire(owner: dict[str, Any]) -> None:
+    """The manager of ``owner`` is shut down: its unfinished runs count as lost."""
+    with _LIVE_LOCK:
+        _LIVE.discard(str(owner.get("manager")))
+
+
+def owner_alive(owner: Any) -> bool:
+    """Whether the process that runs a local run may still be running it.
+
+    False when no owner was recorded (older events), when it is a retired manager of this
+    process, or a process of this host that is gone (or whose pid now names another process);
+    True for a live owner, and for an owner on another host (it cannot be checked from here).
+    """
+    if not isinstance(owner, dict):
+        return False
+    if owner.get("host") != socket.gethostname() or os.name == "nt":
+        return True  # cannot check (on Windows signal 0 would be CTRL_C_EVENT)
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    started = owner.get("started")
+    if started is not None and started != _process_start(pid):
+        return False  # gone, and the pid reused (or no such process)
+    if pid == os.getpid():
+        with _LIVE_LOCK:
+            return owner.get("manager") in _LIVE
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def record(
+    settings: Settings, info: RunInfo, backend: str, owner: dict[str, Any] | None = None
+) -> None:
     """Append ``info``'s current state to the audit log."""
     meta: dict[str, Any] = {"kind": info.kind, "params": info.params, "backend": backend}
+    if owner is not None:
+        meta["owner"] = owner
     if info.submitted_at is not None:
         meta["submitted_at"] = info.submitted_at.isoformat()
     if info.result is not None:
@@ -46,8 +117,9 @@ def _server_rows(rows: list[LogRow]) -> list[LogRow]:
     return [r for r in rows if r.agent_role == ROLE and r.action == ACTION]
 
 
-def rebuild(settings: Settings, run_id: str) -> tuple[RunInfo, str] | None:
-    """The run as its events tell it (newest state wins), and its backend; None if unknown."""
+def rebuild(settings: Settings, run_id: str) -> tuple[RunInfo, str, Any] | None:
+    """The run as its events tell it (newest state wins), its backend and its owner (see
+    :func:`owner_alive`); None if unknown."""
     from ai_conductor.server.runs import RunInfo
 
     rows = _server_rows(open_audit_log(settings).query(run_id=run_id, action=ACTION, limit=20))
@@ -68,17 +140,28 @@ def rebuild(settings: Settings, run_id: str) -> tuple[RunInfo, str] | None:
         result=meta.get("result"),
         error=newest.error_message,
     )
-    return info, str(meta.get("backend", "local"))
+    return info, str(meta.get("backend", "local")), meta.get("owner")
 
 
-def recent_ids(settings: Settings, limit: int) -> list[str]:
-    """Ids of the latest server runs in the audit log, newest first."""
+def recent(settings: Settings, limit: int) -> dict[str, datetime]:
+    """The latest server runs in the audit log (at most ``limit``): id -> submitted_at."""
     rows = _server_rows(open_audit_log(settings).query(action=ACTION, limit=limit * 4))
-    seen: dict[str, None] = {}
-    for row in rows:
-        if row.run_id:
-            seen.setdefault(row.run_id, None)
-    return list(seen)[:limit]
+    seen: dict[str, datetime] = {}
+    for row in rows:  # newest first
+        if len(seen) >= limit:
+            break
+        if row.run_id and row.run_id not in seen:
+            seen[row.run_id] = _submitted(row)
+    return seen
+
+
+def _submitted(row: LogRow) -> datetime:
+    text = (row.metadata or {}).get("submitted_at")
+    when = row.created_at
+    if isinstance(text, str):
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def workflow_progress(settings: Settings, run_id: str) -> dict[str, Any]:

@@ -2,16 +2,19 @@
 Prometheus ``/metrics``, ``/docs`` + ``/openapi.json``, and the MCP server at ``/mcp``.
 
 Security (see :mod:`ai_conductor.server.http_guard`): a bearer token on everything but
-``/healthz`` when ``CONDUCTOR_API_TOKEN`` is set, a request-size limit, codebase paths confined
-to ``CONDUCTOR_ALLOWED_ROOTS`` (403), errors as ``{error, detail}`` with secrets redacted.
+``/healthz`` when ``CONDUCTOR_API_TOKEN`` is set, a ``Host``/``Origin`` check against DNS
+rebinding (421/403), a request-size limit, codebase paths confined to
+``CONDUCTOR_ALLOWED_ROOTS`` (403), errors as ``{error, detail}`` with secrets redacted.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 import yaml
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastPath
@@ -19,7 +22,7 @@ from fastapi.responses import Response
 
 from ai_conductor.errors import SpecError
 from ai_conductor.server.http_errors import install_error_handlers
-from ai_conductor.server.http_guard import DEFAULT_MAX_BODY, GuardMiddleware
+from ai_conductor.server.http_guard import DEFAULT_MAX_BODY, GuardMiddleware, allowed_host_names
 from ai_conductor.server.http_models import (
     ErrorBody,
     Health,
@@ -41,8 +44,10 @@ Status = Literal["pending", "running", "completed", "failed", "cancelled"]
 RunId = Annotated[str, FastPath(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="A run id.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Most entries to return.")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 500)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 421, 422, 500)
 }
+SHUTDOWN_GRACE = 20.0
+"""Seconds a stopping server waits for its running runs (workflows are cancelled first)."""
 
 
 def _state(request: Request) -> tuple[Settings, RunManager]:
@@ -78,15 +83,18 @@ def _routes() -> APIRouter:  # noqa: C901 - one small closure per endpoint
         return manager.submit("workflow", task_workflow_params(body, settings))
 
     @router.post("/workflows/validate", response_model=ValidateResult, tags=["workflows"])
-    def validate_workflow(body: ValidateRequest) -> ValidateResult:
+    def validate_workflow(request: Request, body: ValidateRequest) -> ValidateResult:
         """Check an inline spec (a JSON object, or YAML/JSON text); nothing runs."""
-        from ai_conductor.spec import parse_spec, validate_data
+        from ai_conductor._specsource import parse_document
+        from ai_conductor.server.policy import check_raw
+        from ai_conductor.spec import validate_data
 
+        settings, _ = _state(request)
         try:
-            if isinstance(body.spec, str):
-                spec = parse_spec(body.spec, source="<request>")
-            else:
-                spec = validate_data(body.spec, source="<request>")
+            doc = parse_document(body.spec, "<request>") if isinstance(body.spec, str) else None
+            data = doc.data if doc is not None else body.spec
+            check_raw(data, settings, "<request>", doc)  # validation would import them
+            spec = validate_data(data, source="<request>", located=doc)
         except SpecError as exc:
             return ValidateResult(ok=False, problems=[p.render() for p in exc.problems])
         except yaml.YAMLError as exc:  # e.g. control characters, raised before parsing starts
@@ -138,20 +146,30 @@ def create_app(
     manager: RunManager | None = None,
     host: str = "127.0.0.1",
     max_body: int = DEFAULT_MAX_BODY,
+    allowed_hosts: Iterable[str] = (),
 ) -> FastAPI:
     """The whole HTTP server as one ASGI app; nothing starts until its lifespan runs.
 
     ``manager``: runs are submitted to it (default: a new :class:`RunManager`, shut down with
-    the app). ``host``: the address served, for the MCP transport's DNS-rebinding protection.
+    the app: running workflows are cancelled, running runs get :data:`SHUTDOWN_GRACE`
+    seconds). ``host``: the address served; without a token or on loopback, requests must
+    name it, a loopback name, or one of ``allowed_hosts`` in their ``Host`` header (and come
+    from no other site), for the API and the MCP transport alike (DNS-rebinding protection).
     """
     settings = settings or get_settings()
     own_manager = manager is None
-    runs = manager if manager is not None else RunManager(settings)
+    runs = manager if manager is not None else RunManager(settings, daemon_threads=True)
     from ai_conductor.server.mcp_server import build_mcp_server
 
+    token = require_token(settings)
+    names = allowed_host_names(host, token, allowed_hosts)
     mcp = build_mcp_server(runs, settings)
-    mcp_app = mcp.streamable_http_app(host=host)
+    mcp_app = mcp.streamable_http_app(host=host, transport_security=_mcp_security(names))
     metrics = ConductorMetrics(settings, runs)
+
+    async def stop_runs() -> None:  # off the event loop: it waits for running runs
+        stop = partial(runs.shutdown, timeout=SHUTDOWN_GRACE, cancel_running=True)
+        await anyio.to_thread.run_sync(stop)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -159,7 +177,7 @@ def create_app(
             metrics.attach()
             stack.callback(metrics.close)
             if own_manager:
-                stack.callback(runs.shutdown)
+                stack.push_async_callback(stop_runs)
             await stack.enter_async_context(mcp.session_manager.run())
             yield
 
@@ -172,5 +190,21 @@ def create_app(
     install_error_handlers(app, settings)
     app.include_router(_routes())
     app.router.routes.extend(mcp_app.routes)  # POST/GET/DELETE /mcp, same guard
-    app.add_middleware(GuardMiddleware, token=require_token(settings), max_body=max_body)
+    app.add_middleware(GuardMiddleware, token=token, max_body=max_body, allowed_hosts=names)
     return app
+
+
+def _mcp_security(names: frozenset[str] | None) -> Any:
+    """The MCP SDK's own Host/Origin check, with the same names as :class:`GuardMiddleware`
+    (the SDK's default knows only 127.0.0.1, localhost and ::1, whatever the bound address)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    if names is None:
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    hosts = sorted(f"[{n}]" if ":" in n else n for n in names)
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts + [f"{h}:*" for h in hosts],
+        allowed_origins=origins + [f"{o}:*" for o in origins],
+    )

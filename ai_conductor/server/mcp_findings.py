@@ -120,16 +120,13 @@ def register(server: MCPServer, manager: RunManager, settings: Settings) -> None
     ) -> Validation:
         """Check a workflow spec (syntax, unknown keys, cycles, agents) without running it."""
         from ai_conductor.errors import SpecError
-        from ai_conductor.spec import load_spec, validate_data
+        from ai_conductor.server._execute import checked_spec
 
         with tool_errors(settings):
             if (spec_path is None) == (spec is None):
                 raise UsageError("give exactly one of spec_path or spec")
-            try:
-                if spec_path is not None:
-                    model = load_spec(check_codebase_path(spec_path, settings))
-                else:
-                    model = validate_data(dict(spec or {}), source="<inline spec>")
+            try:  # confined to the roots; import paths refused before validation imports them
+                model = checked_spec(settings, spec_path, spec)
             except SpecError as exc:
                 return Validation(ok=False, problems=[p.render(exc.source) for p in exc.problems])
             return Validation(ok=True, workflow_id=model.workflow_id,

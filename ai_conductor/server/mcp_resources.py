@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -17,25 +18,57 @@ if TYPE_CHECKING:
     from ai_conductor.settings import Settings
 
 SPEC_SUFFIXES: Final = (".yaml", ".yml", ".json")
-_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+MAX_SPEC_BYTES: Final = 256 * 1024
+_NAME: Final = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
 PACKAGE_WORKFLOWS: Final = Path(__file__).resolve().parents[2] / "workflows"
 
 
 def workflow_dirs(settings: Settings) -> list[Path]:
-    """The repo's ``workflows/`` and each allowed root's ``workflows/`` (and the root itself)."""
+    """The repo's ``workflows/`` and each allowed root's ``workflows/`` folder (resolved, and
+    only when it stays inside its root)."""
     dirs = [PACKAGE_WORKFLOWS]
     for root in allowed_roots(settings):
-        dirs += [root / "workflows", root]
+        folder = (root / "workflows").resolve()
+        if folder.is_relative_to(root):
+            dirs.append(folder)
     return [d for d in dict.fromkeys(dirs) if d.is_dir()]
 
 
+def _is_spec(path: Path) -> bool:
+    """A small file that parses as a workflow spec (shape only: nothing is imported)."""
+    from pydantic import ValidationError
+
+    from ai_conductor._specsource import parse_document
+    from ai_conductor.errors import SpecError
+    from ai_conductor.spec import WorkflowSpec
+
+    try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            return False
+        data = parse_document(path.read_text(encoding="utf-8"), str(path)).data
+        if not isinstance(data, dict):
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            WorkflowSpec.model_validate({"workflow_id": "x", **data})
+    except (OSError, UnicodeError, SpecError, ValidationError, TypeError):
+        return False
+    return True
+
+
 def workflow_specs(settings: Settings) -> dict[str, Path]:
-    """Spec files by name (file name without suffix); earlier directories win."""
+    """Spec files by name (file name without suffix); earlier directories win. Only regular
+    files inside their folder (symlinks resolved) that parse as workflow specs; dotfiles never."""
     found: dict[str, Path] = {}
     for folder in workflow_dirs(settings):
         for path in sorted(folder.iterdir()):
-            if path.suffix in SPEC_SUFFIXES and path.is_file() and _NAME.fullmatch(path.stem):
-                found.setdefault(path.stem, path)
+            if path.suffix not in SPEC_SUFFIXES or not _NAME.fullmatch(path.stem):
+                continue
+            if path.stem in found:
+                continue
+            resolved = path.resolve()
+            if resolved.is_relative_to(folder) and resolved.is_file() and _is_spec(resolved):
+                found[path.stem] = resolved
     return found
 
 
@@ -54,7 +87,7 @@ def register(server: MCPServer, manager: RunManager, settings: Settings) -> None
         path = workflow_specs(settings).get(name) if _NAME.fullmatch(name) else None
         if path is None:
             raise ResourceError(f"no workflow spec named {name!r}; read conductor://workflows")
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")  # the file checked, not the name
 
     @server.resource("conductor://runs/{run_id}/report", mime_type="application/json")
     def run_report(run_id: str) -> str:

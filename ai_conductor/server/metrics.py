@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from ai_conductor.errors import ConductorError
+from ai_conductor.monitoring.usage import llm_usage
 from ai_conductor.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,20 +52,7 @@ class _Runs(Protocol):
 
 def _tokens_and_cost(result: Any) -> tuple[float, float]:
     """Tokens and cost of a run's result: a report dict, or a workflow's task outputs."""
-    if not isinstance(result, dict):
-        return 0.0, 0.0
-    tokens = result.get("tokens")
-    cost = result.get("cost_usd")
-    if isinstance(tokens, int | float) or isinstance(cost, int | float):
-        t = float(tokens) if isinstance(tokens, int | float) else 0.0
-        c = float(cost) if isinstance(cost, int | float) else 0.0
-        return t, c
-    total_t = total_c = 0.0
-    for value in result.values():  # a workflow result: {tasks: {id: {output: {...}}}}, ...
-        if isinstance(value, dict):
-            t, c = _tokens_and_cost(value)
-            total_t, total_c = total_t + t, total_c + c
-    return total_t, total_c
+    return llm_usage(result) or (0.0, 0.0)
 
 
 class _ScrapeCollector(Collector):

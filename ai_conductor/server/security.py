@@ -1,7 +1,7 @@
 """Security checks shared by the MCP server and the HTTP API.
 
-- :func:`check_codebase_path` confines every path a request names to ``CONDUCTOR_ALLOWED_ROOTS``
-  (symlinks resolved first, so neither ``..`` nor a link can escape);
+- :func:`check_codebase_path` / :func:`confine_path` confine every path a request names to
+  ``CONDUCTOR_ALLOWED_ROOTS`` (symlinks resolved first, so neither ``..`` nor a link can escape);
 - :func:`require_token` / :func:`check_bind` / :func:`token_ok`: the bearer token, and the refusal
   to listen beyond loopback without one;
 - :func:`redact`: what an error may say back to a client (no configured secrets, no URL
@@ -18,6 +18,7 @@ from typing import Final
 
 from pydantic import SecretStr
 
+from ai_conductor._urls import redact_userinfo
 from ai_conductor.errors import ConfigError, UsageError
 from ai_conductor.settings import Settings, get_settings
 
@@ -42,25 +43,44 @@ def check_codebase_path(path: str, settings: Settings | None = None) -> Path:
     A relative path is taken relative to the first allowed root. Raises :class:`UsageError`
     naming the allowed roots when the path escapes them, and when it does not exist.
     """
+    return confine_path(path, settings)
+
+
+def confine_path(
+    path: str,
+    settings: Settings | None = None,
+    *,
+    base: Path | None = None,
+    must_exist: bool = True,
+    what: str = "path",
+) -> Path:
+    """``path`` resolved (symlinks followed) and confined to the allowed roots.
+
+    A relative path is taken relative to ``base`` (default: the first allowed root). With
+    ``must_exist=False`` a path that does not exist yet (a file to write) is accepted when it
+    would be created inside the roots. Raises :class:`UsageError` naming ``what`` and the roots.
+    """
     roots = allowed_roots(settings)
     text = str(path).strip()
+    shown = redact_userinfo(text)  # a git URL given as a path: never echo its credentials
     if not text or "\x00" in text:
-        raise UsageError("a path must be a non-empty string without NUL characters")
+        raise UsageError(f"a {what} must be a non-empty string without NUL characters")
     candidate = Path(text).expanduser()
     if not candidate.is_absolute():
-        candidate = roots[0] / candidate
+        candidate = (base or roots[0]) / candidate
     try:
         resolved = candidate.resolve(strict=False)
     except (OSError, RuntimeError) as exc:  # symlink loops
-        raise UsageError(f"cannot resolve path {text!r}: {exc}") from None
+        raise UsageError(f"cannot resolve {what} {shown!r}: {exc}") from None
     if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
-        shown = ", ".join(str(r) for r in roots)
+        listed = ", ".join(str(r) for r in roots)
         raise UsageError(
-            f"path {text!r} is outside the allowed roots ({shown}); set CONDUCTOR_ALLOWED_ROOTS "
-            "to permit other directories"
+            f"{what} {shown!r} is outside the allowed roots ({listed}); set "
+            "CONDUCTOR_ALLOWED_ROOTS to permit other directories"
         )
-    if not resolved.exists():
-        raise UsageError(f"path {text!r} does not exist (resolved to {resolved})")
+    if must_exist and not resolved.exists():
+        where = redact_userinfo(str(resolved))
+        raise UsageError(f"{what} {shown!r} does not exist (resolved to {where})")
     return resolved
 
 

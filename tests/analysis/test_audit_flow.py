@@ -43,6 +43,9 @@ def test_audit_a_git_url_writes_reports_artifacts_and_audit_rows(
     assert "|" in (out / "analysis.md").read_text()
     rows = open_audit_log(get_settings()).query(workflow_id=f"audit:file://{git_repo}")
     assert [r.action for r in rows] == ["finished", "started"]
+    flow_run_ids = {r.metadata["flow_run_id"] for r in rows}  # pairs the two events of one run
+    assert len(flow_run_ids) == 1
+    assert summary["flow_run_id"] in flow_run_ids
 
     again = audit_flow(request)  # a second clone of the same URL compares with the first
     assert again["summary"]["new"] == 0

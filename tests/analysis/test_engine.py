@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import os
 import re
 import shutil
@@ -157,3 +159,24 @@ def test_a_missing_optional_tool_is_a_warning(project: Path) -> None:
     assert not semgrep.available
     assert any("semgrep is not installed" in w for w in report.warnings)
     assert report.findings
+
+
+def _scan_in_daemon(root: str, out: multiprocessing.queues.Queue[object]) -> None:
+    try:
+        report = scan(Path(root), tools=["bandit"])
+        out.put(sorted({f.path for f in report.findings}))
+    except BaseException as exc:  # reported to the parent, which fails the test
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_daemonic_process_such_as_a_dask_worker_scans_on_threads(tmp_path: Path) -> None:
+    """A daemonic process may not start the process pool; the scan must still finish."""
+    for n in range(12):  # more than MIN_CHUNK files, so bandit would go to the process pool
+        (tmp_path / f"m{n}.py").write_text("import subprocess\nsubprocess.call('ls', shell=True)\n")
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    child = ctx.Process(target=_scan_in_daemon, args=(str(tmp_path), out), daemon=True)
+    child.start()
+    result = out.get(timeout=120)
+    child.join(timeout=30)
+    assert result == sorted(f"m{n}.py" for n in range(12))

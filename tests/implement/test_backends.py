@@ -163,3 +163,15 @@ def test_load_backend_unknown_lists_known_names() -> None:
         load_backend("ai_conductor.implement.backends.fake:Nope")
     with pytest.raises(UsageError, match="not an implementer backend"):
         load_backend("pathlib:PurePosixPath")
+
+
+def test_load_backend_never_calls_what_is_not_a_backend_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Naming any callable must not run it: ``tempfile:mkdtemp`` would create a directory."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(UsageError, match="not an implementer backend"):
+        load_backend("tempfile:mkdtemp")
+    assert list(tmp_path.iterdir()) == []

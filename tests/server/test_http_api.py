@@ -197,6 +197,92 @@ def test_validate_workflow(client: TestClient) -> None:
     assert text["problems"]
 
 
+def test_validate_refuses_import_paths_and_alias_bombs(client: TestClient) -> None:
+    import sys
+
+    from tests.test_spec import ALIAS_BOMB
+
+    module = "tests.server._never_imported_by_validate"
+    spec = {"workflow_id": "w", "tasks": [{"id": "a", "agent": f"{module}:Agent"}]}
+    refused = client.post("/workflows/validate", json={"spec": spec}).json()
+    assert refused["ok"] is False
+    assert "is an import path" in refused["problems"][0]
+    assert module not in sys.modules
+    started = time.monotonic()
+    bomb = client.post("/workflows/validate", json={"spec": ALIAS_BOMB}).json()
+    assert time.monotonic() - started < 2
+    assert bomb["ok"] is False
+    assert "expands to more than" in bomb["problems"][0]
+
+
+REBOUND = {"Host": "attacker.example:8000", "Origin": "http://attacker.example:8000"}
+
+
+@pytest.mark.parametrize("path", ["/runs", "/tasks", "/healthz", "/docs", "/mcp"])
+def test_foreign_host_headers_are_refused_without_a_token(
+    conductor_home: Path, roots: Path, path: str
+) -> None:
+    with TestClient(create_app(Settings(home=conductor_home, allowed_roots=[roots]))) as c:
+        r = c.get(path, headers=REBOUND)
+        assert r.status_code == 421, r.text
+        assert r.json()["error"] == "misdirected_request"
+        spec = {"spec": {"workflow_id": "w", "tasks": [{"id": "a", "agent": "noop"}]}}
+        assert c.post("/workflows/validate", json=spec, headers=REBOUND).status_code == 421
+        cross_site = {"Host": "localhost:8000", "Origin": "http://attacker.example:8000"}
+        assert c.post("/workflows/validate", json=spec, headers=cross_site).status_code == 403
+        assert c.get(path, headers={"Origin": "null"}).status_code == 403
+        for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST."):
+            ok = {"Host": host, "Origin": f"http://{host}"}
+            assert c.post("/workflows/validate", json=spec, headers=ok).json()["ok"] is True
+
+
+def test_the_bound_address_and_configured_names_are_accepted(
+    conductor_home: Path, roots: Path
+) -> None:
+    from ai_conductor.server.http_api import _mcp_security
+    from ai_conductor.server.http_guard import allowed_host_names
+
+    settings = Settings(home=conductor_home, allowed_roots=[roots])
+    app = create_app(settings, host="127.0.0.2", allowed_hosts=["conductor.lan:8000"])
+    with TestClient(app) as c:
+        for host in ("127.0.0.2:8000", "conductor.lan:8000", "127.0.0.1:8000"):
+            assert c.get("/runs", headers={"Host": host}).status_code == 200, host
+        assert c.get("/runs", headers={"Host": "127.0.0.3:8000"}).status_code == 421
+    mcp = _mcp_security(allowed_host_names("127.0.0.2", None))  # the SDK's own check
+    assert mcp.enable_dns_rebinding_protection
+    assert "127.0.0.2:*" in mcp.allowed_hosts
+    assert "http://127.0.0.2:*" in mcp.allowed_origins
+    assert "[::1]:*" in mcp.allowed_hosts
+    keyed = Settings(home=conductor_home, allowed_roots=[roots], api_token=TOKEN)
+    with TestClient(create_app(keyed, host="0.0.0.0"), headers=AUTH) as c:
+        assert c.get("/runs", headers={"Host": "conductor.example.com"}).status_code == 200
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_stopping_the_server_cancels_running_workflows(settings: Settings, roots: Path) -> None:
+    from ai_conductor.server.runs import RunManager
+
+    settings = settings.model_copy(update={"server_allow_commands": True})
+    nap = [sys.executable, "-c", "import time; time.sleep(120)"]
+    spec = {"workflow_id": "long", "tasks": [{"id": "nap", "agent": "command",
+                                              "inputs": {"command": nap}}]}  # fmt: skip
+    with TestClient(create_app(settings), headers=AUTH) as c:
+        params = {"spec": spec, "codebase": "sample"}
+        r = c.post("/runs", json={"kind": "workflow", "params": params})
+        assert r.status_code == 202, r.text
+        run_id = r.json()["run_id"]
+        deadline = time.monotonic() + 60
+        while c.get(f"/runs/{run_id}").json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(3)  # the command is started
+        started = time.monotonic()
+    assert time.monotonic() - started < 60  # not the command's 120 s
+    info = RunManager(settings).get(run_id)
+    assert info is not None
+    assert info.status in ("cancelled", "failed"), info
+
+
 # --- the real server -------------------------------------------------------------------------
 
 

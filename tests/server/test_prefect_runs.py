@@ -29,7 +29,10 @@ def test_workflow_runs_become_flow_runs_of_the_deployment(tmp_path: Path) -> Non
         with get_client(sync_client=True) as client:
             flow_run = client.read_flow_run(uuid.UUID(info.run_id))  # the run id IS the flow run
             assert flow_run.deployment_id is not None
-            assert flow_run.parameters["request"]["spec_path"] == str(spec.resolve())
+            request = flow_run.parameters["request"]
+            assert "spec_path" not in request  # the checked spec goes inline, paths resolved
+            assert request["spec"]["workflow_id"] == "remote"
+            assert request["codebase"] == str(tmp_path.resolve())
         assert info.status == "pending"
         got = manager.get(info.run_id)
         assert got is not None

@@ -155,7 +155,7 @@ def test_failed_workflow_reports_why(prefect_api: str, settings: Settings, sampl
                     "inputs": {"command": ["id"]},
                 }
             ),
-            "runs programs",
+            "is an import path: loading it runs code",
         ),
         (
             {
@@ -170,8 +170,94 @@ def test_failed_workflow_reports_why(prefect_api: str, settings: Settings, sampl
             workflow({"id": "a", "agent": "analyzer", "inputs": {"codebase_path": "/etc"}}),
             "must be a relative folder inside the codebase",
         ),
+        (  # the reviewer's repro: the refiner's tidy gate ran this
+            workflow(
+                {
+                    "id": "r",
+                    "agent": "refiner",
+                    "inputs": {
+                        "types": False,
+                        "test_command": ["sh", "-c", "echo pwned > pwned.txt"],
+                    },
+                }
+            ),
+            "inputs.test_command runs a program",
+        ),
+        (
+            workflow({"id": "i", "agent": "cursor", "inputs": {"test_command": ["make", "x"]}}),
+            "inputs.test_command runs a program",
+        ),
+        (
+            workflow({"id": "a", "agent": "analyzer", "inputs": {"tools": ["ruff", "os:abort"]}}),
+            "'os:abort' are not built-in tools",
+        ),
+        (
+            {
+                **workflow({"id": "a", "agent": "analyzer"}),
+                "agents": {"analyzer": {"options": {"tools": ["tempfile:mkdtemp"]}}},
+            },
+            "options.tools: analyzer tool.*'tempfile:mkdtemp'",
+        ),
+        (
+            {
+                **workflow({"id": "a", "agent": "analyzer"}),
+                "agents": {"analyzer": {"options": {"tool_options": {"os:abort": {}}}}},
+            },
+            "options.tool_options: analyzer tool",
+        ),
+        (
+            workflow({"id": "a", "agent": "analyzer", "inputs": {"output": "../../evil.json"}}),
+            r"inputs.output '../../evil.json' is outside the allowed roots",
+        ),
+        (
+            workflow({"id": "a", "agent": "eigencode", "inputs": {"output": "/tmp/out.json"}}),
+            "inputs.output '/tmp/out.json' is outside the allowed roots",
+        ),
+        (
+            workflow({"id": "i", "agent": "implementer", "inputs": {"analysis": "/etc/hostname"}}),
+            "inputs.analysis '/etc/hostname' is outside the allowed roots",
+        ),
+        (
+            {
+                **workflow({"id": "i", "agent": "implementer"}),
+                "agents": {
+                    "implementer": {
+                        "backend": "openai",
+                        "options": {"model": "x", "base_url": "http://attacker.example/v1"},
+                    }
+                },
+            },
+            "option.*base_url choose where LLM requests and the server's API keys go",
+        ),
+        (
+            {
+                **workflow({"id": "r", "agent": "refiner", "inputs": {"stack": "python"}}),
+                "agents": {
+                    "refiner": {
+                        "backend": "anthropic",
+                        "options": {"model": "x", "api_key_block": "prod-key", "llm_block": "prod"},
+                    }
+                },
+            },
+            "api_key_block, llm_block choose where",
+        ),
     ],
-    ids=["command-agent", "import-path-agent", "command-backend", "codebase-path-escape"],
+    ids=[
+        "command-agent",
+        "import-path-agent",
+        "command-backend",
+        "codebase-path-escape",
+        "refiner-test-command",
+        "implementer-test-command",
+        "tool-import-path",
+        "option-tool-import-path",
+        "tool-options-import-path",
+        "output-escape",
+        "absolute-output",
+        "analysis-outside",
+        "llm-base-url",
+        "llm-key-blocks",
+    ],
 )
 def test_remote_callers_cannot_run_programs_or_escape_the_roots(
     spec: dict[str, Any], expected: str, settings: Settings, sample: Path
@@ -186,3 +272,30 @@ def test_remote_callers_cannot_run_programs_or_escape_the_roots(
             manager.submit("implement", {"analysis": str(sample / "a.json"), "backend": "command"})
     finally:
         manager.shutdown()
+
+
+def test_a_symlink_cannot_take_a_task_outside_the_codebase(
+    prefect_api: str, settings: Settings, sample: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (sample / "inside").mkdir()
+    (sample / "escape").symlink_to(outside, target_is_directory=True)
+    spec = workflow(
+        {"id": "out", "agent": "noop", "inputs": {"codebase_path": "escape"}},
+        {"id": "after", "agent": "noop", "dependencies": ["out"]},
+        {"id": "in", "agent": "noop", "inputs": {"codebase_path": "inside"}},
+    )
+    manager = RunManager(settings, use_deployments=False)
+    try:
+        info = wait(manager, manager.submit("workflow", {"spec": spec, "codebase": "repo"}).run_id)
+    finally:
+        manager.shutdown()
+    assert info.status == "failed"
+    counts = info.result["counts"]
+    assert (counts["completed"], counts["failed"], counts["skipped"]) == (1, 1, 1)
+    tasks = (manager.report(info.run_id) or {})["tasks"]
+    assert "resolves to" in tasks["out"]["error"]
+    assert "outside the codebase" in tasks["out"]["error"]
+    assert tasks["after"]["status"] == "skipped"
+    assert tasks["in"]["status"] == "completed"

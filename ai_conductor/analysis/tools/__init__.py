@@ -2,7 +2,8 @@
 
 Built-in tools are named in :data:`TOOLS`; a third-party tool is named by its import path
 ``package.module:Class``. Either way the class is instantiated with no argument, or with
-``options=`` when options are given, and must satisfy :class:`AnalyzerTool`.
+``options=`` when options are given, and must satisfy :class:`AnalyzerTool`; an attribute that
+is not a class with the tool's methods is refused before anything is called.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
+import inspect
 import os
 import shutil
 import subprocess
@@ -62,13 +64,24 @@ def load_tool(name: str, options: Mapping[str, Any] | None = None) -> AnalyzerTo
     if target is None:
         raise _unknown(name, "not a built-in tool")
     factory = import_factory(target, lambda why: _unknown(name, why))
+    not_a_tool = UsageError(
+        f"{target} is not an analyzer tool: it needs name, per_file, parallel, "
+        "version(), config_key() and run(root, files)"
+    )
+    if not _tool_class(factory):  # checked before calling: any callable could be named
+        raise not_a_tool
     tool = factory(options=dict(options)) if options else factory()
     if not isinstance(tool, AnalyzerTool):
-        raise UsageError(
-            f"{target} is not an analyzer tool: it needs name, per_file, parallel, "
-            "version(), config_key() and run(root, files)"
-        )
+        raise not_a_tool
     return tool
+
+
+def _tool_class(factory: Any) -> bool:
+    """Whether ``factory`` is a class with the tool methods (``os:abort`` or
+    ``tempfile:mkdtemp`` are not: they would run when called)."""
+    return inspect.isclass(factory) and all(
+        callable(getattr(factory, method, None)) for method in ("version", "config_key", "run")
+    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -7,6 +7,7 @@ path ``package.module:Class``. Either way the class is instantiated with no argu
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,10 +41,15 @@ def load_backend(name: str, options: Mapping[str, Any] | None = None) -> Backend
     if target is None:
         raise _unknown(name, "not a built-in backend")
     factory = import_factory(target, lambda why: _unknown(name, why))
+    not_a_backend = UsageError(
+        f"{target} is not an implementer backend: it needs name and "
+        "propose(request, workspace, feedback)"
+    )
+    # checked before calling: ``os:abort`` or ``tempfile:mkdtemp`` would run when called
+    backend_class = inspect.isclass(factory) and callable(getattr(factory, "propose", None))
+    if not backend_class:
+        raise not_a_backend
     backend = factory(options=dict(options)) if options else factory()
     if not isinstance(backend, Backend):
-        raise UsageError(
-            f"{target} is not an implementer backend: it needs name and "
-            "propose(request, workspace, feedback)"
-        )
+        raise not_a_backend
     return backend

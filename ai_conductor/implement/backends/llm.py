@@ -5,24 +5,30 @@ The conversation itself (retries, re-asks, accounting) is :mod:`.chat`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from ai_conductor.errors import AgentUnavailable, ConfigError, UsageError
 from ai_conductor.implement.edits import EDITS_JSON_SCHEMA, EditRejected, parse_edits, safe_target
 from ai_conductor.implement.models import ChangeRequest, Edit
+from ai_conductor.settings import get_settings
 
 __all__ = [
     "REPLY_SCHEMA",
     "LLMOptions",
     "build_messages",
+    "key_may_go_to",
     "parse_reply",
     "resolve_api_key",
 ]
+log = logging.getLogger(__name__)
 
 REPLY_SCHEMA: dict[str, Any] = EDITS_JSON_SCHEMA
 """The JSON schema replies must follow (``{"edits": [{path, search, replace}]}``)."""
@@ -47,14 +53,27 @@ Rules:
 
 
 class LLMOptions(BaseModel):
-    """Options every LLM backend accepts (``backend_options`` in a spec or on the CLI)."""
+    """Options every LLM backend accepts (``backend_options`` in a spec or on the CLI).
+
+    ``llm_block`` (or the ``CONDUCTOR_LLM_BLOCK`` setting) names an ``LLMBackendConfig``
+    Prefect block whose values fill every option not given explicitly, and whose API key is
+    used unless ``api_key_block`` names another. The block does not choose the backend: its
+    ``provider`` must be the backend's name (a :class:`UsageError` otherwise; a setting for
+    the other provider is not used).
+    """
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     model: str = Field(min_length=1)
-    """Model name as the service knows it (required)."""
+    """Model name as the service knows it (required, here or in the ``llm_block``)."""
     base_url: str | None = None
-    """Service endpoint (an OpenAI- or Anthropic-compatible server); default: the SDK's."""
+    """Service endpoint (an OpenAI- or Anthropic-compatible server); default: the SDK's. The
+    ``OPENAI_API_KEY``/``ANTHROPIC_API_KEY`` settings (and an ``llm_block``'s key) are sent to
+    a ``base_url`` option only when it names the provider's host or a loopback address; other
+    endpoints get their key from ``api_key_block`` or an ``llm_block`` that names them."""
+    llm_block: str | None = None
+    """Name of an ``LLMBackendConfig`` Prefect block to take the model, endpoint, API key and
+    options from (explicit options win); default ``CONDUCTOR_LLM_BLOCK``, ``""`` for none."""
     api_key_block: str | None = None
     """Name of a Prefect ``Secret`` block holding the API key (instead of the settings)."""
     max_tokens: int = Field(default=2048, ge=1)
@@ -75,10 +94,18 @@ class LLMOptions(BaseModel):
     breaker_cooldown: float = Field(default=30.0, ge=0)
     """Seconds an open circuit refuses calls before one probe call is let through."""
 
+    _block_api_key: SecretStr | None = PrivateAttr(default=None)
+    """The API key of the ``llm_block`` (never an option: keys stay out of specs)."""
+    _own_base_url: bool = PrivateAttr(default=False)
+    """``base_url`` was given as an option (not taken from the ``llm_block``): the configured
+    keys go there only when it is a trusted endpoint (see :func:`resolve_api_key`)."""
+
     @classmethod
     def parse(cls, backend: str, options: Mapping[str, Any] | None) -> Self:
-        """Validate ``options``; every problem is a :class:`UsageError` naming the option."""
+        """Validate ``options`` (filled from the ``llm_block``); every problem is a
+        :class:`UsageError` naming the option or the block."""
         options = dict(options or {})
+        given_url = options.get("base_url")
         known = ", ".join(sorted(cls.model_fields))
         unknown = sorted(set(options) - set(cls.model_fields))
         if unknown:
@@ -86,18 +113,26 @@ class LLMOptions(BaseModel):
                 f"{backend} backend: unknown option(s) {', '.join(map(repr, unknown))}; "
                 f"known options: {known} (fix backend_options)"
             )
+        key, note = None, ""
+        if "llm_block" in options or get_settings().llm_block:
+            from ai_conductor.blocks.llm import fill_options
+
+            options, key, note = fill_options(backend, options, set(cls.model_fields))
         if not options.get("model"):
             raise UsageError(
-                f"{backend} backend: option 'model' is required "
-                "(e.g. backend_options: {model: <model name>})"
+                f"{backend} backend: option 'model' is required (e.g. backend_options: "
+                f"{{model: <model name>}}, or llm_block: <block name>){note}"
             )
         try:
-            return cls.model_validate(options)
+            parsed = cls.model_validate(options)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
             )
             raise UsageError(f"{backend} backend: invalid backend_options: {problems}") from exc
+        parsed._block_api_key = key
+        parsed._own_base_url = bool(given_url)
+        return parsed
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """USD for this usage, 0.0 when no price is known."""
@@ -105,8 +140,41 @@ class LLMOptions(BaseModel):
         return (input_tokens * per_in + output_tokens * per_out) / 1_000_000
 
 
+OFFICIAL_HOSTS: dict[str, frozenset[str]] = {
+    "openai": frozenset({"api.openai.com"}),
+    "anthropic": frozenset({"api.anthropic.com"}),
+}
+"""The providers' own endpoints: a configured key may be sent there whoever named them."""
+
+
+def key_may_go_to(backend: str, options: LLMOptions) -> bool:
+    """Whether an operator-configured API key (the settings' ``OPENAI_API_KEY`` /
+    ``ANTHROPIC_API_KEY``, or the ``llm_block``'s key) may be sent to the endpoint in use.
+
+    Yes for the SDK's default endpoint and for a ``base_url`` taken from the ``llm_block``
+    (both chosen by whoever configured the key), and for a ``base_url`` option naming the
+    provider's own host or a loopback address (a local proxy). A ``base_url`` option naming
+    any other host may have come from a spec the operator did not write: the key stays here
+    (name the key with ``api_key_block``, or put the endpoint and its key in an
+    ``llm_block``)."""
+    if not options.base_url or not options._own_base_url:
+        return True
+    host = (urlsplit(options.base_url).hostname or "").rstrip(".").lower()
+    if host in OFFICIAL_HOSTS.get(backend, frozenset()) or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve_api_key(backend: str, options: LLMOptions, setting: SecretStr | None, env: str) -> str:
-    """The key from the Secret block, else the settings; a placeholder for local servers."""
+    """The key from the Secret block, else the ``llm_block``'s, else the settings; a
+    placeholder for local servers.
+
+    The ``llm_block``'s and the settings' keys are sent only where :func:`key_may_go_to`
+    allows; for another ``base_url`` option the placeholder is sent (servers that need no key
+    accept it) and a warning says how to give that endpoint a key."""
     if options.api_key_block:
         from prefect.blocks.system import Secret
 
@@ -119,13 +187,26 @@ def resolve_api_key(backend: str, options: LLMOptions, setting: SecretStr | None
                 f"Secret(value=...).save({options.api_key_block!r}) or fix api_key_block"
             ) from exc
         return str(value)
-    if setting is not None and setting.get_secret_value():
-        return setting.get_secret_value()
+    configured = options._block_api_key
+    if configured is None and setting is not None and setting.get_secret_value():
+        configured = setting
+    if configured is not None and key_may_go_to(backend, options):
+        return configured.get_secret_value()
     if options.base_url:
+        if configured is not None:
+            source = "the llm_block's API key" if options._block_api_key else env
+            log.warning(
+                "%s backend: %s is not sent to base_url host %r given in the options (only to "
+                "the provider's own endpoint, a loopback address or an llm_block's base_url); "
+                "name a Prefect Secret block in api_key_block, or an llm_block with that "
+                "endpoint and its key",
+                backend, source, urlsplit(options.base_url).hostname,
+            )  # fmt: skip
         return "not-needed"  # local OpenAI/Anthropic-compatible servers take any key
     raise AgentUnavailable(
         f"{backend} backend: no API key; set {env} (or CONDUCTOR_{env}), or name a Prefect "
-        "Secret block in backend_options api_key_block, or give base_url of a local server"
+        "Secret block in backend_options api_key_block, or an LLMBackendConfig block with an "
+        "api_key in llm_block, or give base_url of a local server"
     )
 
 

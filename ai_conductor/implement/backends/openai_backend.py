@@ -16,11 +16,14 @@ GRAMMAR_MAX_STRING = 1_000
 parser refuses the grammar and the server process dies."""
 GRAMMAR_MAX_EDITS = 5
 
+Structured = Literal["json_schema", "json_object", "json_object_schema", "none"]
+"""The ways the ``openai`` backend can ask for JSON (see :attr:`OpenAIOptions.structured`)."""
+
 
 class OpenAIOptions(LLMOptions):
     """Options of the ``openai`` backend."""
 
-    structured: Literal["json_schema", "json_object", "json_object_schema", "none"] = "json_schema"
+    structured: Structured = "json_schema"
     """How to ask for JSON: ``json_schema`` (OpenAI structured outputs with our schema; vLLM and
     Ollama accept it too), ``json_object`` (JSON mode, no schema), ``json_object_schema`` (JSON
     mode carrying the schema, which llama-cpp-python's server compiles into a grammar; it

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The steps of the composite action (action.yml), runnable on any machine:
+#   conductor-audit.sh install   install ai-conductor into a venv (or find `conductor` on PATH)
+#   conductor-audit.sh analyze   analyze -> SARIF (+ Markdown job summary), record the gate
+#   conductor-audit.sh gate      exit 1 when the gate failed (runs after the SARIF upload)
+# Inputs come from the environment (INPUT_*), never from text pasted into the script; results go
+# to $GITHUB_OUTPUT as key=value lines. Outside GitHub, GITHUB_OUTPUT defaults to /dev/null.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+action_path="${CONDUCTOR_ACTION_PATH:-$(cd "$here/../.." && pwd)}"
+out="${GITHUB_OUTPUT:-/dev/null}"
+tmp_root="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+
+fail() {
+    echo "::error title=ai-conductor::$*" >&2
+    exit 2
+}
+
+install() {
+    local conductor
+    if [[ "${INPUT_INSTALL:-true}" != "true" ]]; then
+        conductor="$(command -v conductor || true)"
+        [[ -n "$conductor" ]] || fail "install is false but no 'conductor' is on PATH"
+    else
+        local from="${INPUT_INSTALL_FROM:-$action_path}"
+        local venv="$tmp_root/ai-conductor-venv"
+        local constraints=()
+        if [[ -f "$action_path/constraints.txt" ]]; then
+            constraints=(-c "$action_path/constraints.txt")
+        fi
+        python3 -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "${constraints[@]}" "$from"
+        conductor="$venv/bin/conductor"
+    fi
+    "$conductor" --help >/dev/null || fail "$conductor does not run"
+    echo "ai-conductor: $conductor"
+    echo "conductor=$conductor" >>"$out"
+}
+
+analyze() {
+    local conductor="${CONDUCTOR:-conductor}"
+    local codebase="${INPUT_CODEBASE:-.}"
+    local fail_on="${INPUT_FAIL_ON:-high}"
+    local category="${INPUT_CATEGORY:-ai-conductor}"
+    local sarif="${INPUT_OUTPUT:-$tmp_root/ai-conductor/results.sarif}"
+    local args=(analyze --codebase "$codebase" --output "$sarif" --format sarif
+        --fail-on "$fail_on" --category "$category")
+    local focus=()
+    IFS=$', \n' read -r -d '' -a focus <<<"${INPUT_FOCUS:-}" || true
+    for area in "${focus[@]}"; do
+        args+=(--focus "$area")
+    done
+    mkdir -p "$(dirname "$sarif")"
+    rm -f "$sarif"
+    local rc=0
+    "$conductor" "${args[@]}" || rc=$?
+    local gate
+    case "$rc" in
+        0) gate=passed ;;
+        # 1 is the gate, but only once the report is written: a crash before that is an error
+        1) [[ -s "$sarif" ]] || fail "conductor analyze failed (exit 1) before writing $sarif"
+           gate=failed ;;
+        *) fail "conductor analyze failed (exit $rc)" ;;
+    esac
+    local findings
+    findings="$(python3 "$here/sarif_paths.py" "$sarif" \
+        --codebase "$codebase" --workspace "${GITHUB_WORKSPACE:-$PWD}")"
+    sarif="$(cd "$(dirname "$sarif")" && pwd)/$(basename "$sarif")"
+    {
+        echo "sarif=$sarif"
+        echo "findings=$findings"
+        echo "gate=$gate"
+    } >>"$out"
+    echo "ai-conductor: $findings finding(s) in $sarif; gate (fail-on $fail_on): $gate"
+}
+
+gate() {
+    local fail_on="${INPUT_FAIL_ON:-high}"
+    case "${GATE:-}" in
+        passed)
+            echo "ai-conductor quality gate passed (fail-on $fail_on)"
+            ;;
+        failed)
+            local msg="ai-conductor quality gate failed: findings at or above $fail_on"
+            if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+                printf '**%s** (%s finding(s) in the report)\n\n' "$msg" "${FINDINGS:-?}" \
+                    >>"$GITHUB_STEP_SUMMARY"
+            fi
+            echo "::error title=ai-conductor::$msg"
+            exit 1
+            ;;
+        *) fail "no gate result from the analyze step (got '${GATE:-}')" ;;
+    esac
+}
+
+case "${1:-}" in
+    install | analyze | gate) "$1" ;;
+    *) fail "usage: $0 install|analyze|gate" ;;
+esac
