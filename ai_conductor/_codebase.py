@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from ai_conductor._git import git_env
+
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache",
      ".ruff_cache", ".pytest_cache", ".tox", ".conductor", ".eggs"}
@@ -29,7 +31,8 @@ def git_files(root: Path) -> list[str] | None:
     try:
         out = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root, capture_output=True, check=True, timeout=60,
+            cwd=root, env=git_env(root), stdin=subprocess.DEVNULL, capture_output=True,
+            check=True, timeout=60,
         ).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None

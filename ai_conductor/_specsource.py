@@ -12,6 +12,10 @@ from pydantic import ValidationError
 
 from ai_conductor.errors import SpecError, SpecProblem
 
+MAX_NODES = 100_000
+"""Most values a YAML spec may expand to (aliases counted at every place they are used): a
+few hundred bytes of nested aliases (a "billion laughs") would otherwise expand to millions."""
+
 
 @dataclass
 class Located:
@@ -60,6 +64,8 @@ def parse_document(text: str, source: str) -> Located:
                 source,
                 [SpecProblem(f"JSON syntax error: {exc.msg}", line=exc.lineno, column=exc.colno)],
             ) from None
+        except RecursionError:
+            raise SpecError(source, [SpecProblem("the JSON nests too deeply")]) from None
         located = Located(data)
         duplicates: list[SpecProblem] = []
         # JSON is YAML's flow style: reuse the YAML walk for line numbers and duplicate keys
@@ -87,16 +93,69 @@ def parse_document(text: str, source: str) -> Located:
         raise SpecError(
             source, [SpecProblem("the YAML nests too deeply (recursive alias?)")]
         ) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # PyYAML's constructors of explicitly tagged scalars ('!!timestamp x', '!!int 0x') fail
+        # with plain Python errors instead of a YAMLError
+        raise SpecError(
+            source,
+            [SpecProblem(f"YAML value that cannot be read ({type(exc).__name__}: {exc})",
+                         hint="check explicit tags such as !!timestamp, !!int or !!float")],
+        ) from None  # fmt: skip
     finally:
         loader.dispose()
     if data is None:
         raise SpecError(source, [SpecProblem("the spec is empty", hint="see workflows/*.yaml")])
+    _check_size(node, source)
     located = Located(data)
     found: list[SpecProblem] = []
     _walk(node, "", located, found)
     if found:
         raise SpecError(source, found)
     return located
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_size(root: yaml.Node | None, source: str) -> None:
+    """Refuse a document that expands past :data:`MAX_NODES` or refers to itself, before
+    anything walks the expanded tree; each distinct node is visited once (sizes memoised)."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            sizes[key] = min(size, MAX_NODES + 1)
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            mark = node.start_mark
+            problem = SpecProblem(
+                "a YAML alias refers to a value that contains it (recursive alias)",
+                line=mark.line + 1, column=mark.column + 1, hint="remove the alias",
+            )  # fmt: skip
+            raise SpecError(source, [problem])
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    if root is not None and sizes[id(root)] > MAX_NODES:
+        raise SpecError(
+            source,
+            [SpecProblem(
+                f"the spec expands to more than {MAX_NODES} values (nested YAML aliases?)",
+                hint="write the values out, or use fewer nested '*alias' references",
+            )],
+        )  # fmt: skip
 
 
 def _walk(node: yaml.Node | None, path: str, out: Located, dupes: list[SpecProblem]) -> None:

@@ -197,3 +197,32 @@ def test_markup_in_a_spec_cannot_break_the_cli(tmp_path: Path) -> None:
 def test_control_characters_are_a_spec_error_not_a_crash() -> None:
     (msg,) = problems("workflow_id: w\x07\ntasks: []\n")
     assert "YAML syntax error" in msg
+
+
+ALIAS_BOMB = """workflow_id: w
+a: &a ["x","x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+tasks: [{id: t, agent: noop, inputs: {x: *f}}]
+"""
+
+
+@pytest.mark.timeout(30)  # expanding the bomb first would take minutes and gigabytes
+def test_a_yaml_alias_bomb_is_refused_at_once() -> None:
+    with pytest.raises(SpecError, match=r"expands to more than 100000 values \(nested YAML"):
+        parse_spec(ALIAS_BOMB)  # ~300 bytes, a million values once expanded
+    anchors = "workflow_id: w\nbase: &b {timeout: 5}\nagents: {noop: *b, command: *b}\ntasks: []\n"
+    with pytest.raises(SpecError, match="unknown key 'base'"):  # a few aliases are fine
+        parse_spec(anchors)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["workflow_id: w\nx: &a [*a]\n", "workflow_id: w\ntasks: &t [{id: a, inputs: {x: *t}}]\n"],
+)
+def test_a_recursive_yaml_alias_is_a_spec_error(text: str) -> None:
+    with pytest.raises(SpecError, match=r":2:\d+: a YAML alias refers to a value that contains"):
+        parse_spec(text)

@@ -35,10 +35,11 @@ def _import(target: str) -> Any:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split(".") if attr else ():
             obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
+    except Exception as exc:  # ImportError, but also ValueError (':x'), TypeError ('.x:y'),
+        # or whatever a module raises while it is imported: the spec names it, the user fixes it
         raise UnknownAgentError(
-            f"cannot load agent {target!r}: {exc}; check the module path and that the "
-            "package is installed"
+            f"cannot load agent {target!r}: {type(exc).__name__}: {exc}; check the module path "
+            "and that the package is installed"
         ) from None
     return obj
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+from ai_conductor._git import git_env
 from ai_conductor.analysis.models import FileMetrics, Hotspot
 
 TOP = 20
@@ -22,7 +23,8 @@ def churn(root: Path) -> Counter[str]:
     try:
         out = subprocess.run(
             ["git", "log", f"-n{HISTORY}", "--no-merges", "--format=", "--name-only", "--", "."],
-            cwd=root, capture_output=True, text=True, timeout=60, check=True,
+            cwd=root, env=git_env(root), stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=60, check=True,
         ).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return Counter()

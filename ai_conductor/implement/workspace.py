@@ -3,7 +3,8 @@
 The user's checkout is never touched while a backend works: each change gets a worktree on a
 new branch, started from HEAD (uncommitted local changes are deliberately not included).
 A codebase that is not a git repository is first copied into a fresh repository. Every git call
-runs with hooks disabled, no prompts and a timeout.
+runs with hooks, fsmonitor and filter drivers disabled (:mod:`ai_conductor._git`), no prompts
+and a timeout.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai_conductor._codebase import SKIP_DIRS
-from ai_conductor.errors import ConductorError, UsageError
+from ai_conductor._git import NO_DIFF_PROGRAMS, git_env
+from ai_conductor.errors import AgentError, ConductorError, UsageError
 
 GIT_TIMEOUT = 120.0
 _CONFIG = (
-    "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-    "-c", "commit.gpgsign=false", "-c", "user.name=ai-conductor",
-    "-c", "user.email=ai-conductor@localhost", "--literal-pathspecs",
+    "-c", "user.name=ai-conductor", "-c", "user.email=ai-conductor@localhost",
+    "--literal-pathspecs",
 )  # fmt: skip
-_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX",
-                 "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")  # fmt: skip
 
 
 def _text(data: bytes) -> str:
@@ -38,8 +37,7 @@ def _git(
     cwd: Path, *args: str, error: type[ConductorError] = ConductorError, check: bool = True
 ) -> subprocess.CompletedProcess[bytes]:
     """Run git with hooks off; a failure raises ``error`` with the tail of git's stderr."""
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-    env["GIT_TERMINAL_PROMPT"] = "0"
+    env = git_env(cwd)
     try:
         proc = subprocess.run(
             ["git", *_CONFIG, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
@@ -134,18 +132,21 @@ class Workspace:
         return cls(path=path, branch=name, base=base, repo=repo, owns_repo=owned)
 
     def _stage(self) -> None:
-        _git(self.path, "add", "-A")
+        """Stage every change; a file git refuses to add (say ``.GIT/config``, written by an
+        agent CLI) fails that attempt (an :class:`AgentError`), not the whole run."""
+        _git(self.path, "add", "-A", error=AgentError)
 
     def touched(self) -> list[str]:
         """POSIX paths changed versus base: modified, new (untracked) and deleted files."""
         self._stage()
-        out = _git(self.path, "diff", "--cached", "--name-only", "-z", "--no-renames", self.base)
+        args = ("--cached", "--name-only", "-z", "--no-renames", *NO_DIFF_PROGRAMS)
+        out = _git(self.path, "diff", *args, self.base)
         return sorted(p for p in _text(out.stdout).split("\0") if p)
 
     def diff(self) -> str:
         """Unified (binary-safe) diff versus base, including new and deleted files."""
         self._stage()
-        args = ("--cached", "--binary", "--no-renames", "--no-color", "--no-ext-diff")
+        args = ("--cached", "--binary", "--no-renames", "--no-color", *NO_DIFF_PROGRAMS)
         prefixes = ("--src-prefix=a/", "--dst-prefix=b/")
         return _text(_git(self.path, "diff", *args, *prefixes, self.base).stdout)
 

@@ -75,6 +75,8 @@ def _parse(text: str, where: str) -> dict[str, Any]:
             f"{where}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg} "
             f"(line {exc.lineno}, column {exc.colno}); fix the file or {_RERUN}"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{where}: invalid JSON: it nests too deeply; {_RERUN}") from None
     if not isinstance(data, dict):
         raise UsageError(
             f"{where}: expected a JSON object at the top level, found {type(data).__name__}; "

@@ -31,8 +31,11 @@ SECURITY_SEVERITY = {"critical": "9.0", "high": "7.5", "medium": "5.0", "low": "
 
 
 def sarif_uri(path: str) -> str:
-    """A repo-relative POSIX path as a URI reference: no leading slash, spaces etc. encoded."""
-    posix = path.replace("\\", "/")
+    """A repo-relative POSIX path as a URI reference: no leading slash, spaces etc. encoded.
+
+    A backslash is part of a POSIX file name (``a\\b.py`` is one file), so it is encoded as
+    ``%5C`` like any other reserved character, never turned into a directory separator."""
+    posix = path
     while posix.startswith("./"):
         posix = posix[2:]
     return quote(posix.lstrip("/"), safe="/")
