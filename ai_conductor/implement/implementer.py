@@ -37,6 +37,7 @@ from ai_conductor.implement.models import (
     ImplementReport,
     Verification,
 )
+from ai_conductor.implement.reclaim import claimed
 from ai_conductor.implement.verify import detect_test_command, verify
 from ai_conductor.implement.workspace import Workspace, apply_patch
 from ai_conductor.settings import Settings, get_settings
@@ -238,8 +239,14 @@ def implement(
     warnings = [] if groups else ["no findings selected: nothing to implement"]
     if run.tests is None:
         warnings.append("no test command found: the gate relies on the analyzer only")
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+    with (
+        claimed(settings.home_dir / "worktrees" / run.run_id) as reclaimed,
+        ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool,
+    ):
         changes = list(pool.map(lambda item: run.change(*item), groups.items()))
+    if reclaimed:
+        warnings.append(f"removed the worktrees of {len(reclaimed)} killed run(s): "
+                        f"{', '.join(reclaimed)}")  # fmt: skip
     if run.stopped:
         run.sink.record(
             ev.AuditEvent(

@@ -18,6 +18,7 @@ from ai_conductor.analysis.models import Finding
 from ai_conductor.analysis.tools import find_binary
 from ai_conductor.errors import ConductorError
 from ai_conductor.implement.models import Verification
+from ai_conductor.implement.reclaim import claimed
 from ai_conductor.implement.verify import verify
 from ai_conductor.implement.workspace import Workspace
 from ai_conductor.refine.models import TidyResult, TidyStatus
@@ -94,16 +95,19 @@ def tidy(
     binary = find_binary("ruff")
     if binary is None:
         return TidyResult(status=TidyStatus.ERROR, reason="ruff is not installed: pip install ruff")
-    try:
-        ws = Workspace.create(root, branch, settings.home_dir / "worktrees" / run_id)
-    except ConductorError as exc:
-        return TidyResult(status=TidyStatus.ERROR, reason=f"no worktree for the tidy-up: {exc}")
-    result = TidyResult(status=TidyStatus.ERROR)
-    try:
-        patch_file = settings.home_dir / "patches" / run_id / "tidy.patch"
-        result = _tidy_in(ws, binary, tests, test_timeout, settings, patch_file)
-    except ConductorError as exc:
-        result = TidyResult(status=TidyStatus.ERROR, reason=str(exc))
-    finally:
-        ws.remove(keep_branch=result.status is TidyStatus.KEPT)
+    run_dir = settings.home_dir / "worktrees" / run_id
+    with claimed(run_dir):
+        try:
+            ws = Workspace.create(root, branch, run_dir)
+        except ConductorError as exc:
+            reason = f"no worktree for the tidy-up: {exc}"
+            return TidyResult(status=TidyStatus.ERROR, reason=reason)
+        result = TidyResult(status=TidyStatus.ERROR)
+        try:
+            patch_file = settings.home_dir / "patches" / run_id / "tidy.patch"
+            result = _tidy_in(ws, binary, tests, test_timeout, settings, patch_file)
+        except ConductorError as exc:
+            result = TidyResult(status=TidyStatus.ERROR, reason=str(exc))
+        finally:
+            ws.remove(keep_branch=result.status is TidyStatus.KEPT)
     return result

@@ -59,7 +59,11 @@ def build_mcp_server(manager: RunManager, settings: Settings | None = None) -> M
     from mcp.server import MCPServer
 
     settings = settings or manager.settings
-    server: MCPServer = MCPServer(name="ai-conductor", instructions=INSTRUCTIONS)
+    # the SDK configures the root logger (basicConfig) at this level: INFO would print every
+    # HTTP request the Prefect client and every migration step alembic makes, per run
+    server: MCPServer = MCPServer(
+        name="ai-conductor", instructions=INSTRUCTIONS, log_level="WARNING"
+    )
     _run_tools(server, manager, settings)
     mcp_findings.register(server, manager, settings)
     mcp_resources.register(server, manager, settings)

@@ -94,3 +94,23 @@ def test_stdio_subprocess(tmp_path: Path, sample: Path) -> None:
             await _drive(client, sample, str(tmp_path.parent))
 
     anyio.run(main)
+
+
+def test_building_the_server_leaves_library_info_logs_off(tmp_path: Path) -> None:
+    """The SDK configures the root logger when the server is built: at INFO every run would
+    print each Prefect client request (httpx) and migration step (alembic)."""
+    import subprocess
+
+    code = (
+        "import logging\n"
+        "from ai_conductor.server.mcp_server import build_mcp_server\n"
+        "from ai_conductor.server.runs import RunManager\n"
+        "from ai_conductor.settings import get_settings\n"
+        "build_mcp_server(RunManager(get_settings(), use_deployments=False))\n"
+        "print(logging.getLogger('httpx').getEffectiveLevel())\n"
+    )
+    env = {**os.environ, "CONDUCTOR_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split()[-1]) >= 30  # WARNING
