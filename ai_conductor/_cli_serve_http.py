@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
 from ai_conductor.errors import ConductorError
 
@@ -47,9 +49,21 @@ def run_http(host: str, port: int) -> int:
     )
     server = uvicorn.Server(config)
     print(f"conductor: serving http://{host}:{port} (API, /docs, /metrics, /mcp)", file=sys.stderr)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it
+    # found: the default one would end the process at once, skipping the atexit hooks that
+    # stop Prefect's temporary server (left running, orphaned). Exiting normally runs them.
+    previous = signal.signal(signal.SIGTERM, _exit_normally)
     try:
         server.run()
     except OSError as exc:  # address in use, permission denied
         print(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 3
+    except SystemExit:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

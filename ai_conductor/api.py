@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ai_conductor import _runtime
-from ai_conductor.errors import ConductorError, SpecError, SpecProblem, UsageError, WorkflowFailed
+from ai_conductor.errors import (
+    ConductorError,
+    OrchestrationError,
+    SpecError,
+    SpecProblem,
+    UsageError,
+    WorkflowFailed,
+)
 from ai_conductor.results import WorkflowResult
 from ai_conductor.settings import get_settings
 from ai_conductor.spec import ID_PATTERN, TaskSpec, WorkflowSpec, load_spec, validate_data
@@ -97,7 +104,11 @@ def run_spec(
     try:
         state = cast(
             "State[WorkflowResult]",
-            workflow_flow.with_options(flow_run_name=model.workflow_id)(request, return_state=True),
+            _call_prefect(
+                lambda: workflow_flow.with_options(flow_run_name=model.workflow_id)(
+                    request, return_state=True
+                )
+            ),
         )
         result = handle.result
         if result is None:
@@ -110,6 +121,29 @@ def run_spec(
     if raise_on_failure and not result.ok:
         raise WorkflowFailed(result)
     return result
+
+
+def _call_prefect(call: Callable[[], object]) -> object:
+    """``call()``, with the Prefect API's own failures (before the flow body runs, e.g. a 503
+    while creating the flow run) turned into an :class:`OrchestrationError` that says what to do."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.settings import PREFECT_API_URL
+
+    try:
+        return call()
+    except (PrefectHTTPStatusError, httpx.HTTPError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and not str(exc).startswith("Failed to reach API"):
+            raise  # Prefect's client raises this RuntimeError for an unreachable API
+        api = PREFECT_API_URL.value() or "Prefect's temporary server"
+        answer = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+        raise OrchestrationError(
+            f"the Prefect API ({api}) failed while starting or tracking the run "
+            f"({f'HTTP {answer}' if answer else exc}); check that it is up and "
+            "PREFECT_API_URL; `conductor logs` shows what ran. A busy Prefect server on SQLite "
+            "answers 503 to many runs at once: give it a PostgreSQL database "
+            "(PREFECT_API_DATABASE_CONNECTION_URL), start fewer runs at once, or run again"
+        ) from None
 
 
 class WorkflowConductor:

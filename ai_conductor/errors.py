@@ -15,6 +15,7 @@ Hierarchy::
     │   └── CommandFailed          a command exited non-zero (retryable)
     ├── AnalysisToolError          an analyzer tool crashed or printed unreadable output (exit 3)
     ├── StoreError                 the audit log or a context store failed (exit 3)
+    ├── OrchestrationError         the Prefect API would not start or track a run (exit 3)
     └── WorkflowFailed             a run ended with failed, skipped or timed-out tasks (exit 3)
 
 Messages say what went wrong, where, and how to fix it; they never contain secrets.
@@ -124,6 +125,10 @@ class AnalysisToolError(ConductorError):
 
 class StoreError(ConductorError):
     """The audit log or a context store could not be reached or written."""
+
+
+class OrchestrationError(ConductorError):
+    """The Prefect API refused or failed a call the run needs (e.g. 503 from a busy server)."""
 
 
 class WorkflowFailed(ConductorError):

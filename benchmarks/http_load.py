@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,6 +43,25 @@ def start_server(home: Path, root: Path, port: int) -> subprocess.Popen[bytes]:
     env.pop("PREFECT_API_URL", None)
     code = f"from ai_conductor._cli_serve_http import run_http; raise SystemExit(run_http('127.0.0.1', {port}))"  # noqa: E501
     return subprocess.Popen([sys.executable, "-c", code], env=env)
+
+
+@contextmanager
+def served(source: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """(url, allowed root, server process): a fresh server whose root holds ``sample/app.py``
+    with ``source``; terminated at the end."""
+    with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
+        root = Path(tmp) / "roots"
+        (root / "sample").mkdir(parents=True)
+        (root / "sample" / "app.py").write_text(source)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = start_server(Path(tmp) / "home", root, port)
+        try:
+            wait_ready(url, proc)
+            yield url, root, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -114,26 +135,15 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="conductor-http-bench-") as tmp:
-        root = Path(tmp) / "roots"
-        (root / "sample").mkdir(parents=True)
-        (root / "sample" / "app.py").write_text("import os\n\nprint(os.getcwd())\n")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = start_server(Path(tmp) / "home", root, port)
-        try:
-            wait_ready(url, proc)
-            ids = seed(url, root)
-            mixed = [
-                "/tasks?limit=20" if i % 2 else f"/runs/{ids[i % len(ids)]}/status"
-                for i in range(args.requests)
-            ]
-            asyncio.run(load(url, mixed[:100], args.concurrency))  # warm-up
-            base = asyncio.run(load(url, ["/healthz"] * args.requests, args.concurrency))
-            run = asyncio.run(load(url, mixed, args.concurrency))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with served("import os\n\nprint(os.getcwd())\n") as (url, root, _):
+        ids = seed(url, root)
+        mixed = [
+            "/tasks?limit=20" if i % 2 else f"/runs/{ids[i % len(ids)]}/status"
+            for i in range(args.requests)
+        ]
+        asyncio.run(load(url, mixed[:100], args.concurrency))  # warm-up
+        base = asyncio.run(load(url, ["/healthz"] * args.requests, args.concurrency))
+        run = asyncio.run(load(url, mixed, args.concurrency))
     print(f"HTTP load, concurrency {args.concurrency}, real server (uvicorn) on loopback")
     base_rps = report("baseline GET /healthz", *base)
     rps = report("GET /tasks + /runs/{id}/status", *run)

@@ -132,3 +132,19 @@ def test_context_search_cli(conductor_home: Path) -> None:
     hits = json.loads(run.stdout)
     assert hits
     assert "broke test_parse" in json.dumps(hits[0])
+
+
+def test_an_unreachable_prefect_api_is_a_clear_error_not_an_internal_one(
+    conductor_home: Path, tmp_path: Path
+) -> None:
+    """A run needs the Prefect API: a wrong PREFECT_API_URL (nothing listens on port 9) says
+    so and what to check, exit 3, no traceback and no 'internal error, please report'."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("workflow_id: w\ntasks:\n  - {id: a, agent: noop}\n")
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = conductor("run", "--config", str(spec), env=env)
+    assert out.returncode == 3, out.stderr
+    assert "the Prefect API (http://127.0.0.1:9/api) failed" in out.stderr
+    assert "PREFECT_API_URL" in out.stderr
+    assert "internal error" not in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
