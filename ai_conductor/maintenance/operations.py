@@ -67,12 +67,18 @@ def context_sync(settings: Settings) -> dict[str, Any]:
 
 
 def prune(settings: Settings, *, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
-    """Delete audit history older than ``older_than_days`` (``dry_run``: only count it)."""
+    """Delete audit history older than ``older_than_days`` (``dry_run``: only count it), and
+    remove the worktrees killed runs left (``worktrees_reclaimed``; not on a dry run)."""
+    from ai_conductor.implement.reclaim import reclaim_stale
     from ai_conductor.store import prune as prune_store
 
-    return _recorded(
-        settings, "prune", lambda: prune_store(settings, older_than_days, dry_run=dry_run)
-    )
+    def run() -> dict[str, Any]:
+        data = as_dict(prune_store(settings, older_than_days, dry_run=dry_run))
+        worktrees = settings.home_dir / "worktrees"
+        data["worktrees_reclaimed"] = [] if dry_run else reclaim_stale(worktrees)
+        return data
+
+    return _recorded(settings, "prune", run)
 
 
 def airbyte_sync(

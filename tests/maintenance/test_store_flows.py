@@ -132,3 +132,17 @@ def test_prune_cli_direct_and_weaviate_init_cli(conductor_home: Path) -> None:
     result = runner.invoke(maintenance_app, ["context-sync", "--json"])  # via the flow
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["failed"] == []
+
+
+def test_prune_also_removes_the_worktrees_of_killed_runs(tmp_path: Path) -> None:
+    from tests.implement.test_reclaim import killed_run, worktrees
+    from tests.implement.test_workspace import make_repo
+
+    settings = get_settings()
+    repo = make_repo(tmp_path / "repo")
+    killed_run(repo, settings.home_dir / "worktrees" / "dead-run", "conductor/wf/fix/x")
+    assert len(worktrees(repo)) == 2
+    assert prune_flow(older_than_days=30, dry_run=True)["worktrees_reclaimed"] == []
+    assert len(worktrees(repo)) == 2
+    assert prune_flow(older_than_days=30)["worktrees_reclaimed"] == ["dead-run"]
+    assert worktrees(repo) == [str(repo)]
