@@ -86,8 +86,9 @@ def run_spec(
 ) -> WorkflowResult:
     """Validate and run a workflow spec (a path, a dict or a model); return every task's outcome.
 
-    Raises ``SpecError``/``ConfigError`` before anything runs when the input is bad, and
-    ``WorkflowFailed`` for a failed run only when ``raise_on_failure`` is set.
+    Raises ``SpecError``/``ConfigError`` before anything runs when the input is bad,
+    ``OrchestrationError`` when the Prefect API fails (unreachable, or 503 from a busy server),
+    and ``WorkflowFailed`` for a failed run only when ``raise_on_failure`` is set.
     """
     from ai_conductor._prefect_env import quiet_prefect_defaults
 
