@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
@@ -17,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor._paths import expand_user
 from ai_conductor.errors import ConductorError, UsageError
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def _memory() -> FindingsMemory:
 
 def codebase_id(value: str) -> str:
     """An existing path as its absolute path (the id of local analyses), anything else as is."""
-    path = Path(value).expanduser()
+    path = expand_user(value)
     return str(path.resolve()) if path.exists() else value
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ai_conductor._paths import expand_user
+
 
 class Settings(BaseSettings):
     """Settings read from ``CONDUCTOR_*`` environment variables (and a ``.env`` file if present)."""
@@ -200,7 +202,7 @@ class Settings(BaseSettings):
 
     @property
     def home_dir(self) -> Path:
-        return self.home.expanduser()
+        return expand_user(self.home)
 
     @property
     def results_dir(self) -> Path:

@@ -148,3 +148,13 @@ def test_an_unreachable_prefect_api_is_a_clear_error_not_an_internal_one(
     assert "PREFECT_API_URL" in out.stderr
     assert "internal error" not in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_a_tilde_path_of_no_such_user_is_a_usage_error(conductor_home: Path) -> None:
+    """``~name`` for a user the machine does not have: Python raises a bare RuntimeError
+    (found by fuzzing the HTTP API, where it was a 500)."""
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = conductor("analyze", "--codebase", "~no-such-user-x/src", env=env)
+    assert out.returncode == 2, out.stderr
+    assert "'~no-such-user-x' names no user" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_conductor._codebase import SKIP_DIRS, git_files
+from ai_conductor._paths import expand_user
 from ai_conductor._urls import redact_userinfo
 from ai_conductor.analysis.models import SkippedFile
 from ai_conductor.errors import UsageError
@@ -38,7 +39,7 @@ class FileSet:
 
 def check_codebase(path: Path) -> Path:
     """The resolved codebase directory, or a UsageError saying what is wrong with it."""
-    root = path.expanduser()
+    root = expand_user(path)
     shown = redact_userinfo(str(root))  # a git URL given as a codebase
     if not root.exists():
         raise UsageError(f"codebase {shown!r} does not exist; pass --codebase PATH")

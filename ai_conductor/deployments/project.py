@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ai_conductor._paths import expand_user
 from ai_conductor.errors import ConfigError
 
 
@@ -102,7 +103,7 @@ class PrefectProject(BaseModel):
 
 def read_project(path: Path) -> tuple[PrefectProject | None, list[Problem]]:
     """Parse ``path``; every problem found (the project is None when the file is unusable)."""
-    path = path.expanduser().resolve()
+    path = expand_user(path).resolve()
     if not path.is_file():
         hint = "run from the project root or pass --prefect-file PATH"
         return None, [Problem(message=f"{path} does not exist", hint=hint)]

@@ -21,6 +21,7 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
+from ai_conductor._paths import expand_user
 from ai_conductor._prefect import conductor_flow
 from ai_conductor.analysis import AnalysisReport, analyze
 from ai_conductor.errors import ConductorError, UsageError
@@ -76,7 +77,7 @@ def is_git_url(value: str) -> bool:
 def checkout(request: AuditRequest) -> Iterator[tuple[Path, str]]:
     """The directory to analyse and its identity for history (a clone lives until exit)."""
     if not is_git_url(request.codebase):
-        path = Path(request.codebase).expanduser().resolve()
+        path = expand_user(request.codebase).resolve()
         yield path, str(path)
         return
     branch = ["--branch", request.branch] if request.branch else []

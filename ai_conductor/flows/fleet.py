@@ -20,6 +20,7 @@ from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
+from ai_conductor._paths import expand_user
 from ai_conductor._prefect import conductor_flow, conductor_task
 from ai_conductor.analysis import analyze, check_focus
 from ai_conductor.errors import ConductorError
@@ -108,7 +109,7 @@ def fleet_audit_flow(request: FleetRequest) -> dict[str, Any]:
     log, settings = get_run_logger(), get_settings()
     run_id, started = str(flow_run.id), datetime.now(UTC)
     default_dir = settings.home_dir / "fleet" / f"{started:%Y%m%d-%H%M%S}-{run_id[:8]}"
-    out_dir = Path(request.output_dir or default_dir).expanduser().resolve()
+    out_dir = expand_user(request.output_dir or default_dir).resolve()
     jobs = plan(request, out_dir)
     sink = open_audit_log(settings)
     event = partial(ev.AuditEvent, WORKFLOW_ID, run_id=run_id, agent_role=ev.CONDUCTOR_ROLE)

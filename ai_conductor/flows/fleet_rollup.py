@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ai_conductor._paths import expand_user
 from ai_conductor.analysis.models import Severity
 from ai_conductor.errors import UsageError
 from ai_conductor.flows.audit import is_git_url, without_credentials
@@ -30,7 +31,7 @@ def repo_identity(codebase: str, branch: str | None) -> str:
     """What makes two entries the same repository: resolved path, or URL sans credentials."""
     where = without_credentials(codebase)
     if not is_git_url(codebase):
-        where = str(Path(codebase).expanduser().resolve())
+        where = str(expand_user(codebase).resolve())
     return f"{where}#{branch or ''}"
 
 
@@ -38,7 +39,7 @@ def base_name(codebase: str, name: str | None) -> str:
     if name:
         return name
     if not is_git_url(codebase):
-        return Path(codebase).expanduser().resolve().name
+        return expand_user(codebase).resolve().name
     tail = re.split(r"[/:]", without_credentials(codebase).rstrip("/"))[-1]
     return tail.removesuffix(".git")
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor import _runtime
 from ai_conductor._engine import GraphRun
+from ai_conductor._paths import expand_user
 from ai_conductor._prefect import conductor_flow
 from ai_conductor._urls import redact_userinfo
 from ai_conductor.errors import ConfigError, SpecError, SpecProblem, WorkflowFailed
@@ -46,7 +47,7 @@ class RunRequest(BaseModel):
         raise SpecError("<request>", [SpecProblem("give either spec_path or spec")])
 
     def resolve_codebase(self, spec: WorkflowSpec) -> Path:
-        path = Path(self.codebase or spec.codebase).expanduser().resolve()
+        path = expand_user(self.codebase or spec.codebase).resolve()
         if not path.is_dir():
             what = "does not exist" if not path.exists() else "is not a directory"
             shown = redact_userinfo(str(path))  # a git URL given as a codebase

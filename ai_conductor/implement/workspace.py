@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ai_conductor._codebase import SKIP_DIRS
 from ai_conductor._git import NO_DIFF_PROGRAMS, git_env
+from ai_conductor._paths import expand_user
 from ai_conductor.errors import AgentError, ConductorError, UsageError
 
 GIT_TIMEOUT = 120.0
@@ -100,12 +101,12 @@ class Workspace:
     @classmethod
     def create(cls, codebase: Path, branch: str, root: Path) -> Workspace:
         """A worktree of ``codebase`` at HEAD on ``branch`` (suffixed if taken) under ``root``."""
-        codebase = codebase.expanduser().resolve()
+        codebase = expand_user(codebase).resolve()
         if not codebase.is_dir():
             raise UsageError(f"codebase {str(codebase)!r} is not a directory")
         if _git(codebase, "check-ref-format", "--branch", branch, check=False).returncode:
             raise UsageError(f"{branch!r} is not a valid git branch name")
-        root = root.expanduser().resolve()
+        root = expand_user(root).resolve()
         root.mkdir(parents=True, exist_ok=True)
         repo, owned = _toplevel(codebase), False
         if repo is None:
@@ -195,7 +196,7 @@ def apply_patch(codebase: Path, patch: str, ours: Collection[str] = ()) -> list[
     ``ours``: files this run already changed by applying earlier patches (not the user's
     edits); ``git apply --check`` still refuses a real overlap. Returns the patched files.
     """
-    codebase = codebase.expanduser().resolve()
+    codebase = expand_user(codebase).resolve()
     if not patch.strip():
         return []
     in_git = _toplevel(codebase) is not None

@@ -18,6 +18,7 @@ from typing import Final
 
 from pydantic import SecretStr
 
+from ai_conductor._paths import expand_user
 from ai_conductor._urls import redact_userinfo
 from ai_conductor.errors import ConfigError, UsageError
 from ai_conductor.settings import Settings, get_settings
@@ -34,7 +35,7 @@ def allowed_roots(settings: Settings | None = None) -> list[Path]:
     """The resolved allowed roots (default: the current working directory)."""
     settings = settings or get_settings()
     roots = settings.allowed_roots or [Path.cwd()]
-    return [root.expanduser().resolve() for root in roots]
+    return [expand_user(root).resolve() for root in roots]
 
 
 def check_codebase_path(path: str, settings: Settings | None = None) -> Path:
@@ -65,7 +66,7 @@ def confine_path(
     shown = redact_userinfo(text)  # a git URL given as a path: never echo its credentials
     if not text or "\x00" in text:
         raise UsageError(f"a {what} must be a non-empty string without NUL characters")
-    candidate = Path(text).expanduser()
+    candidate = expand_user(text)
     if not candidate.is_absolute():
         candidate = (base or roots[0]) / candidate
     try:

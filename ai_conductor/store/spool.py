@@ -29,6 +29,7 @@ from typing import IO
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ai_conductor._paths import expand_user
 from ai_conductor.store.schema import metadata_value
 from ai_conductor.store.writes import COLUMNS, TRANSIENT, Row
 
@@ -62,7 +63,7 @@ def spool_path(spool_dir: Path, url: str) -> Path:
     else:
         database = u.database or ""
         if u.get_backend_name() == "sqlite" and database and database != ":memory:":
-            database = str(Path(database).expanduser().resolve())
+            database = str(expand_user(database).resolve())
         backend, host = u.get_backend_name(), f"{u.username or ''}@{u.host or ''}:{u.port or ''}"
         ident = f"{backend}://{host}/{database}"
     return spool_dir / f"audit-spool-{hashlib.sha256(ident.encode()).hexdigest()[:16]}.jsonl"

@@ -201,6 +201,8 @@ def test_http_api_random_bodies(api: Any, path: str, capsys: pytest.CaptureFixtu
     @example(b'{"kind": "analyze", "params": {"codebase": "../../../../etc"}}')
     @example(b'{"task_id": "t", "agent_role": "analyzer", "codebase": "/etc"}')
     @example(b'{"task_id": "t", "agent_role": "analyzer", "codebase": "\\u0000"}')
+    @example(b'{"task_id": "0", "agent_role": "analyzer", "codebase": "~0"}')  # found by fuzzing
+    @example(b'{"kind": "analyze", "params": {"codebase": "~no-such-user-x/y"}}')
     def check(body: bytes) -> None:
         TRIED[target] += 1
         r = api.post(path, content=body, headers={"Content-Type": "application/json"})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ai_conductor._paths import expand_user
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.rules import tags_for
 from ai_conductor.analysis.tools import (
@@ -51,7 +52,7 @@ class SemgrepTool:
 
     def _rules(self) -> Path | None:
         config = self.options.get("config")
-        return Path(str(config)).expanduser().resolve() if config else None
+        return expand_user(str(config)).resolve() if config else None
 
     def config_key(self) -> str:
         rules = self._rules()
