@@ -14,6 +14,7 @@ import pytest
 
 from ai_conductor.analysis import analyze
 from ai_conductor.implement import ImplementOptions, implement
+from tests._proc import alive
 from tests.faults.conftest import f401_repo, git, record_figures
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("conductor_home")]
@@ -27,15 +28,6 @@ with open(pids, "a") as out:
 time.sleep(600)
 """
 LIMIT = 2.0
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for a parent that never reaps it counts as dead)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
 
 
 def test_a_hanging_test_command_is_killed_at_its_limit(tmp_path: Path) -> None:

@@ -13,30 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests._proc import alive, descendants
 from tests.conftest import BIN
 
 pytestmark = pytest.mark.slow
 TOKEN = "shutdown-token-0123456789"
-
-
-def descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = {int(c) for c in (task / "children").read_text().split()}
-        except OSError:
-            continue
-        for child in children:
-            found |= {child, *descendants(child)}
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def test_sigterm_stops_the_server_and_its_temporary_prefect_server(tmp_path: Path) -> None:
