@@ -58,12 +58,16 @@ def run_http(host: str, port: int) -> int:
     except OSError as exc:  # address in use, permission denied
         print(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 3
-    except SystemExit:
+    except _Terminated:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
 
 
+class _Terminated(SystemExit):
+    """SIGTERM arrived (after uvicorn's graceful shutdown): exit 0 through the normal path."""
+
+
 def _exit_normally(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+    raise _Terminated(0)
