@@ -187,7 +187,7 @@ def pg_database() -> tuple[str, str, Any]:
     return name, url, admin
 
 
-def drop_database(name: str, _url: str, admin: Any) -> None:
+def drop_database(name: str, admin: Any) -> None:
     from sqlalchemy import text
 
     with admin.connect() as conn:
@@ -244,11 +244,11 @@ def main() -> int:
 
         close_all()
         if admin is not None and pg_name:
-            drop_database(pg_name, "", admin)
+            drop_database(pg_name, admin)
         prefect.terminate()
         prefect.wait(timeout=30)
         if prefect_db:
-            drop_database(*prefect_db)
+            drop_database(prefect_db[0], prefect_db[2])
         shutil.rmtree(scratch, ignore_errors=True)
     return report(results, args.runs, args.prefect_db)
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,6 +68,15 @@ def codebase(tmp_path: Path) -> Path:
     root.mkdir()
     (root / "main.py").write_text("print('hello')\n")
     return root
+
+
+def wait_for(check: Callable[[], object], what: str, limit: float = 60.0) -> None:
+    """Poll ``check`` every 0.05 s until it is true; fail the test after ``limit`` seconds."""
+    end = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {limit}s waiting for {what}")
+        time.sleep(0.05)
 
 
 def cli_env(api_url: str, home: Path, **extra: str) -> dict[str, str]:

@@ -8,15 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ai_conductor.settings import get_settings
 from ai_conductor.store import open_audit_log
-from tests.conftest import BIN, cli_env
+from tests.conftest import BIN, cli_env, wait_for
 
 pytestmark = pytest.mark.slow
 PY = sys.executable
@@ -30,15 +28,6 @@ if marker.exists():
 marker.write_text(str(os.getpid()))
 time.sleep(300)
 """
-
-
-def wait_for(check: Callable[[], bool], what: str, limit: float = 120) -> None:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_sigkill_mid_run_then_rerun_reuses_finished_tasks(
@@ -74,8 +63,10 @@ def test_sigkill_mid_run_then_rerun_reuses_finished_tasks(
 
     first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_for(marker.exists, "the slow task to start")
-        wait_for(lambda: succeeded() >= {"a", "b", "c"}, "a, b and c to be logged as succeeded")
+        wait_for(marker.exists, "the slow task to start", 120)
+        wait_for(
+            lambda: succeeded() >= {"a", "b", "c"}, "a, b and c to be logged as succeeded", 120
+        )
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
     finally:

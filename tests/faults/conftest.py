@@ -10,12 +10,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
 FIGURES: list[dict[str, Any]] = []
@@ -59,12 +55,3 @@ def f401_repo(root: Path, modules: int = 3) -> Path:
     files = {f"pkg/m{i}.py": f"import os\nimport sys\n\n\ndef f{i}():\n    return {i}\n"
              for i in range(modules)}  # fmt: skip
     return make_repo(root, {"pkg/__init__.py": "", **files})
-
-
-def wait_for(check: Callable[[], bool], what: str, limit: float = 60) -> None:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {limit}s waiting for {what}")

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from tests._pg import make_pg_database
-from tests.conftest import BIN, cli_env
-from tests.faults.conftest import record_figures, wait_for
+from tests.conftest import BIN, cli_env, wait_for
+from tests.faults.conftest import record_figures
 from tests.store._proxy import FlakyProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -6,7 +6,7 @@ import json
 import string
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ai_conductor.errors import UsageError
 
+E = TypeVar("E", bound=UsageError)
 TRIED: Counter[str] = Counter()
 """Examples tried per fuzz target (printed by each test, read by the reliability report)."""
 
@@ -40,13 +41,18 @@ def echo(capsys: pytest.CaptureFixture[str], line: str) -> None:
         print(f"\n{line}")
 
 
-def usage_error(call: Callable[[], object]) -> UsageError | None:
-    """The UsageError ``call`` raises, or None; any other exception fails the test."""
+def raised(kind: type[E], call: Callable[[], object]) -> E | None:
+    """The ``kind`` of UsageError ``call`` raises, or None; any other exception fails the test."""
     try:
         call()
-    except UsageError as exc:
+    except kind as exc:
         return exc
     return None
+
+
+def usage_error(call: Callable[[], object]) -> UsageError | None:
+    """The UsageError ``call`` raises, or None; any other exception fails the test."""
+    return raised(UsageError, call)
 
 
 CONTROL = "".join(chr(c) for c in (*range(0, 32), 127, 0x85, 0x2028, 0xFEFF, 0xFFFE))

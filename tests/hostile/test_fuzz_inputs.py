@@ -8,7 +8,6 @@ Each test counts the examples hypothesis actually ran and prints ``FUZZ <target>
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from tests.hostile._strategies import (
     analysis_files,
     echo,
     json_values,
+    raised,
     report,
     spec_dicts,
     spec_files,
@@ -49,18 +49,9 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---- spec files ------------------------------------------------------------------------------
 
 
-def _spec_error(call: Callable[[], object]) -> SpecError | None:
-    """The SpecError ``call`` raises, or None; any other exception fails the test."""
-    try:
-        call()
-    except SpecError as exc:
-        return exc
-    return None
-
-
 def _spec_file_property(path: Path, content: bytes) -> None:
     path.write_bytes(content)
-    error = _spec_error(lambda: load_spec(path))
+    error = raised(SpecError, lambda: load_spec(path))
     if error is not None:
         assert error.problems, "a SpecError lists its problems"
         text = str(error)
@@ -100,7 +91,7 @@ def test_validate_data_structured(capsys: pytest.CaptureFixture[str]) -> None:
     @example({"workflow_id": "w", "tasks": [{"id": "t", "agent": "noop", "inputs": _deep(5000)}]})
     def check(data: Any) -> None:
         TRIED["validate_data"] += 1
-        error = _spec_error(lambda: validate_data(data, source="fuzz.yaml"))
+        error = raised(SpecError, lambda: validate_data(data, source="fuzz.yaml"))
         if error is not None:
             assert error.problems
             assert "fuzz.yaml" in str(error)

@@ -8,7 +8,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from ai_conductor.store import spool as spool_mod
 from ai_conductor.store.schema import clean_row
 from ai_conductor.store.writes import insert_rows
 from tests._pg import make_pg_database
+from tests.conftest import wait_for
 from tests.store._proxy import FlakyProxy
 
 DEAD_PG = "postgresql+psycopg2://postgres:pw@127.0.0.1:1/nope"
@@ -54,14 +55,6 @@ def stored_ids(engine: Engine) -> list[str]:
 
 def waiting_files(spool: Path) -> list[Path]:
     return [p for p in spool.parent.glob(spool.name + "*") if "rejected" not in p.name]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -95,7 +88,7 @@ def test_outage_events_arrive_exactly_once_after_the_database_returns(
         if i % 30 == 0:
             time.sleep(0.05)
     assert slowest < 1.0
-    wait_for(spool.exists, 20, "the spool file")
+    wait_for(spool.exists, "the spool file", 20)
     assert proxy.dropped > 0
     assert len(log._pending) <= 60  # bounded: the rest is on disk
     proxy.forward()
@@ -104,8 +97,8 @@ def test_outage_events_arrive_exactly_once_after_the_database_returns(
     engine = create_engine_for(direct)
     upgrade(engine)
     try:
-        wait_for(lambda: len(stored_ids(engine)) >= 400, 60, "all 400 events in the database")
-        wait_for(lambda: not waiting_files(spool), 30, "the spool to be replayed")
+        wait_for(lambda: len(stored_ids(engine)) >= 400, "all 400 events in the database", 60)
+        wait_for(lambda: not waiting_files(spool), "the spool to be replayed", 30)
         log.close()
         ids = stored_ids(engine)
         assert len(ids) == 400
@@ -250,8 +243,8 @@ def test_the_queue_is_bounded_and_spills_to_the_spool(tmp_path: Path) -> None:
     for i in range(50):
         log.record(event(i))
         assert len(log._pending) <= 10
-    wait_for(lambda: spool.exists() and len(spool.read_text().splitlines()) == 50, 20,
-             "every event in the spool while the log is still open")  # fmt: skip
+    wait_for(lambda: spool.exists() and len(spool.read_text().splitlines()) == 50,
+             "every event in the spool while the log is still open", 20)  # fmt: skip
     log.close()
     spooled = [json.loads(line) for line in spool.read_text().splitlines()]
     assert sorted(r["metadata"]["i"] for r in spooled) == list(range(50))
@@ -288,7 +281,7 @@ def test_an_old_spool_is_replayed_after_the_first_successful_write(
     log = AuditLog(db_url, flush_interval=0.05, spool_dir=tmp_path)
     try:
         log.record(event(99))
-        wait_for(lambda: not waiting_files(spool), 20, "the old spool to be replayed")
+        wait_for(lambda: not waiting_files(spool), "the old spool to be replayed", 20)
         rows = log.query(limit=100)
         assert sorted(r.metadata["i"] for r in rows) == [0, 1, 2, 3, 4, 99]
     finally:
