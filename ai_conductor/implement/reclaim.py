@@ -15,44 +15,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from ai_conductor._process import process_alive, this_process
 from ai_conductor.implement.workspace import _git, _text
 
 log = logging.getLogger(__name__)
 OWNER = ".owner.json"
 KEPT_PREFIX = "conductor:"
 """Subject of the commits the conductor makes for kept changes: such branches are kept."""
-
-
-def _started(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux ``/proc``), or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of stat(5); fields 3.. follow ')'
-
-
-def _alive(owner: dict[str, object]) -> bool:
-    if owner.get("host") != socket.gethostname():
-        return True  # another machine's run (a shared home): not ours to judge
-    pid = owner.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    started = _started(pid)
-    return started is None or owner.get("started") in (None, started)
 
 
 def _drop_worktree(tree: Path) -> None:
@@ -80,7 +54,7 @@ def reclaim_stale(root: Path) -> list[str]:
             owner = json.loads((run_dir / OWNER).read_text())
         except (OSError, ValueError):
             continue  # no owner file: an older version's, or a run still setting up
-        if not isinstance(owner, dict) or _alive(owner):
+        if not isinstance(owner, dict) or process_alive(owner):
             continue
         for tree in sorted(run_dir.iterdir()):
             if (tree / ".git").is_file():  # a worktree (an owned copy has a .git directory)
@@ -98,9 +72,7 @@ def claimed(run_dir: Path) -> Iterator[list[str]]:
     yields the names reclaimed. The directory is removed at the end if nothing is left in it."""
     reclaimed = reclaim_stale(run_dir.parent)
     run_dir.mkdir(parents=True, exist_ok=True)
-    pid = os.getpid()
-    owner = {"pid": pid, "started": _started(pid), "host": socket.gethostname()}
-    (run_dir / OWNER).write_text(json.dumps(owner))
+    (run_dir / OWNER).write_text(json.dumps(this_process()))
     try:
         yield reclaimed
     finally:

@@ -15,6 +15,7 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from ai_conductor._process import process_alive, this_process
 from ai_conductor.store import events as ev
 from ai_conductor.store import open_audit_log
 
@@ -34,24 +35,11 @@ _LIVE: set[str] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-def _process_start(pid: int) -> str | None:
-    """When process ``pid`` started (clock ticks since boot, from /proc), to tell a reused pid
-    from the original process; None where /proc is not available."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[19] if len(fields) > 19 else None
-
-
 def new_owner(manager: str) -> dict[str, Any]:
     """The owner record of a run manager of this process (registered as live)."""
     with _LIVE_LOCK:
         _LIVE.add(manager)
-    pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "started": _process_start(pid),
-            "manager": manager}  # fmt: skip
+    return {**this_process(), "manager": manager}
 
 
 def retire(owner: dict[str, Any]) -> None:
@@ -67,25 +55,12 @@ def owner_alive(owner: Any) -> bool:
     process, or a process of this host that is gone (or whose pid now names another process);
     True for a live owner, and for an owner on another host (it cannot be checked from here).
     """
-    if not isinstance(owner, dict):
+    if not isinstance(owner, dict) or not process_alive(owner):
         return False
-    if owner.get("host") != socket.gethostname() or os.name == "nt":
-        return True  # cannot check (on Windows signal 0 would be CTRL_C_EVENT)
-    pid = owner.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    started = owner.get("started")
-    if started is not None and started != _process_start(pid):
-        return False  # gone, and the pid reused (or no such process)
-    if pid == os.getpid():
+    mine = owner.get("host") == socket.gethostname() and owner.get("pid") == os.getpid()
+    if mine and os.name != "nt":
         with _LIVE_LOCK:
             return owner.get("manager") in _LIVE
-    try:
-        os.kill(pid, 0)
-    except PermissionError:
-        return True
-    except OSError:
-        return False
     return True
 
 

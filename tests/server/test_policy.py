@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from ai_conductor._process import process_start
 from ai_conductor.errors import SpecError, UsageError
 from ai_conductor.server import _execute, _prefect_runs, _runlog, runs
 from ai_conductor.server.params import WorkflowParams
@@ -280,7 +281,7 @@ def test_runs_of_a_live_server_process_are_not_lost(
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         owner = {**_runlog.new_owner("other"), "pid": live.pid,
-                 "started": _runlog._process_start(live.pid)}  # fmt: skip
+                 "started": process_start(live.pid)}  # fmt: skip
         _runlog.record(settings, info, "local", owner)
         manager = RunManager(settings, use_deployments=False)
         got = manager.get(info.run_id)
