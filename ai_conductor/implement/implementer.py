@@ -167,7 +167,7 @@ class _Run:
                     path.with_suffix(".md").write_text(
                         change_summary(name, findings, attempt, ws.branch, self.backend.name)
                     )
-                    ws.commit(f"conductor: {attempt.summary or 'fix findings'} ({name})")
+                    ws.commit(f"{attempt.summary or 'fix findings'} ({name})")
                     result.status, result.branch, result.patch = (
                         AttemptStatus.KEPT,
                         ws.branch,

@@ -21,12 +21,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ai_conductor._process import process_alive, this_process
-from ai_conductor.implement.workspace import _git, _text
+from ai_conductor.implement.workspace import KEPT_PREFIX, _git, _text
 
 log = logging.getLogger(__name__)
 OWNER = ".owner.json"
-KEPT_PREFIX = "conductor:"
-"""Subject of the commits the conductor makes for kept changes: such branches are kept."""
 
 
 def _drop_worktree(tree: Path) -> None:

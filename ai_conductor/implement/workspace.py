@@ -24,6 +24,8 @@ from ai_conductor._paths import expand_user
 from ai_conductor.errors import AgentError, ConductorError, UsageError
 
 GIT_TIMEOUT = 120.0
+KEPT_PREFIX = "conductor:"
+"""Subject prefix of the commits of kept changes (a branch whose tip has it holds one)."""
 _CONFIG = (
     "-c", "user.name=ai-conductor", "-c", "user.email=ai-conductor@localhost",
     "--literal-pathspecs",
@@ -157,9 +159,10 @@ class Workspace:
         _git(self.path, "clean", "-q", "-fdx")
 
     def commit(self, message: str) -> str:
-        """Commit all changes on the branch and return the new commit's sha."""
+        """Commit all changes on the branch as a kept change (subject ``KEPT_PREFIX message``)
+        and return the new commit's sha."""
         self._stage()
-        _git(self.path, "commit", "-q", "--no-verify", "-m", message)
+        _git(self.path, "commit", "-q", "--no-verify", "-m", f"{KEPT_PREFIX} {message}")
         return _text(_git(self.path, "rev-parse", "HEAD").stdout).strip()
 
     def remove(self, *, keep_branch: bool) -> None:

@@ -68,7 +68,7 @@ def _tidy_in(
             return TidyResult(status=TidyStatus.ERROR, reason="\n".join(problems))
         return TidyResult(status=TidyStatus.UNCHANGED, reason="already tidy: ruff changed nothing")
     patch = ws.diff()
-    ws.commit(f"conductor: tidy formatting and import order (ruff, {len(touched)} files)")
+    ws.commit(f"tidy formatting and import order (ruff, {len(touched)} files)")
     verdict = _gate(ws, touched, before, tests, timeout, settings)
     note = "".join(f"\n{p}" for p in problems)  # e.g. a file ruff could not parse: left as is
     if not verdict.passed:

@@ -25,7 +25,7 @@ with claimed(run_dir):
     ws = Workspace.create(repo, branch, run_dir)
     (ws.path / "app.py").write_text("x = 'half done'\\n")
     if keep == "1":
-        ws.commit("conductor: a kept change")
+        ws.commit("a kept change")
     os.kill(os.getpid(), signal.SIGKILL)
 """
 

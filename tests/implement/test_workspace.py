@@ -63,6 +63,7 @@ def test_worktree_isolation_through_the_lifecycle(repo: Path, tmp_path: Path) ->
     edit(ws)
     sha = ws.commit("fix app")
     assert git(repo, "rev-parse", ws.branch).strip() == sha
+    assert git(repo, "log", "-1", "--format=%s", sha).strip() == "conductor: fix app"
     assert ws.touched() == ["app.py", "new.py", "old.py"]  # still measured against base
     assert status(repo) == before
     ws.remove(keep_branch=True)
