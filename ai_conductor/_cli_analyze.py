@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor._cli_output import CountColumn, where_findings_are
 from ai_conductor.analysis.models import AnalysisReport, FindingStatus, Severity
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "none")
@@ -92,7 +93,7 @@ def run_analyze(
     to_stdout = output is None and (fmt is not None or not sys.stdout.isatty())
     fmt = infer_format(fmt, output)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.description}"), BarColumn(), CountColumn("batches"),
         TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
     ) as bar:  # fmt: skip
         job = bar.add_task("analyzing", total=None)
@@ -117,6 +118,7 @@ def run_analyze(
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     append_step_summary(to_markdown(report), settings)
     err.print(summary(report))
+    err.print(where_findings_are(report, output=output, to_stdout=to_stdout, width=err.width))
     failing = gate(report, fail_on)
     if failing:
         err.print(f"[bold red]gate failed:[/] {len(failing)} finding(s) at or above {fail_on}")

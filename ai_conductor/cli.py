@@ -19,9 +19,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ai_conductor._cli_help import ConductorGroup
 from ai_conductor.errors import ConductorError, UsageError
 
 app = typer.Typer(
+    cls=ConductorGroup,
     name="conductor",
     help="Audit codebases and improve them with AI agents, orchestrated by Prefect.\n\n"
     "Exit codes: 0 success, 1 quality gate failed, 2 bad usage or input, 3 the run failed.",

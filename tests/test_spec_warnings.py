@@ -78,6 +78,8 @@ def test_conductor_validate_prints_the_warning_and_still_succeeds(tmp_path: Path
     path.write_text(SPLIT)
     out = conductor("validate", str(path))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("ok: ") and "(1 warning(s) above)" in out.stdout
+    assert out.stdout.startswith("ok: ")
+    assert "(1 warning(s) above)" in out.stdout
     assert f"warning: {path}:5:14: tasks[0].inputs.message:" in out.stderr
-    assert "quote it" in out.stderr and "SpecWarning" not in out.stderr
+    assert "quote it" in out.stderr
+    assert "SpecWarning" not in out.stderr

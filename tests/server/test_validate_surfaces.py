@@ -65,13 +65,17 @@ def test_http_and_mcp_give_the_same_answer_for_every_input(
     for ok in (ok_object, ok_yaml, ok_json):
         assert ok == {"ok": True, "workflow_id": "w", "tasks": ["a"], "problems": [],
                       "warnings": []}  # fmt: skip
-    assert warned["ok"] is True and warned["tasks"] == ["summary"]
+    assert warned["ok"] is True
+    assert warned["tasks"] == ["summary"]
     [warning] = warned["warnings"]
     assert warning.startswith("<inline spec>:5:14: tasks[0].inputs.message: ")
     assert 'quote it: message: "compiled, tested and analysed"' in warning
-    assert cycle["ok"] is False and "<inline spec>:3:" in cycle["problems"][0]
-    assert syntax["ok"] is False and "YAML syntax error" in syntax["problems"][0]
-    assert refused["ok"] is False and "is an import path" in refused["problems"][0]
+    assert cycle["ok"] is False
+    assert "<inline spec>:3:" in cycle["problems"][0]
+    assert syntax["ok"] is False
+    assert "YAML syntax error" in syntax["problems"][0]
+    assert refused["ok"] is False
+    assert "is an import path" in refused["problems"][0]
 
 
 def test_mcp_validates_a_spec_file_inside_the_roots_with_its_warnings(
@@ -86,7 +90,8 @@ def test_mcp_validates_a_spec_file_inside_the_roots_with_its_warnings(
         async with Client(build_mcp_server(manager, settings)) as client:
             reply = await client.call_tool("validate_spec", {"spec_path": str(path)})
             both = await client.call_tool("validate_spec", {"spec_path": str(path), "spec": {}})
-            assert both.is_error and "exactly one" in both.content[0].text  # type: ignore[union-attr]
+            assert both.is_error
+            assert "exactly one" in both.content[0].text
             return dict(reply.structured_content or {})
 
     try:
@@ -102,5 +107,6 @@ def test_empty_text_is_a_problem_on_both(conductor_home: Path, tmp_path: Path, s
     settings = Settings(home=conductor_home, allowed_roots=[tmp_path])
     with TestClient(create_app(settings)) as http:
         over_http = http.post("/workflows/validate", json={"spec": spec}).json()
-    assert over_http["ok"] is False and "empty" in over_http["problems"][0]
+    assert over_http["ok"] is False
+    assert "empty" in over_http["problems"][0]
     assert _via_mcp(settings, [spec]) == [over_http]
