@@ -26,6 +26,8 @@ def infer_format(fmt: str | None, output: Path | None) -> str:
         return "sarif"
     if name.endswith((".md", ".markdown")):
         return "markdown"
+    if name.endswith((".html", ".htm")):
+        return "html"
     return "json"
 
 
@@ -84,6 +86,7 @@ def run_analyze(
 ) -> int:
     from ai_conductor._home import check_home
     from ai_conductor.analysis import analyze
+    from ai_conductor.analysis.trend import stored_trend
     from ai_conductor.reports import append_step_summary, render, to_markdown, write_report
     from ai_conductor.settings import get_settings
 
@@ -109,10 +112,11 @@ def run_analyze(
             update={"findings": [f for f in report.findings if f.status is FindingStatus.NEW]}
         )
     warnings: list[str] = []
+    trend = stored_trend(report, settings) if fmt == "html" else []
     if output is not None:
-        warnings = write_report(report, output, fmt, category=category)
+        warnings = write_report(report, output, fmt, category=category, trend=trend)
     elif to_stdout:  # on a terminal without --format, the summary below is the output
-        text, warnings = render(report, fmt, category=category)
+        text, warnings = render(report, fmt, category=category, trend=trend)
         typer.echo(text)
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)

@@ -150,8 +150,9 @@ def analyze(
         typer.Option(
             "--format",
             "-f",
-            help="json (analysis.json, the input of `implement`), sarif (GitHub code scanning) "
-            "or markdown. Default: from --output's extension, else json.",
+            help="json (analysis.json, the input of `implement`), sarif (GitHub code scanning), "
+            "markdown or html (one self-contained page: filters, hotspots, trend). Default: "
+            "from --output's extension, else json.",
         ),
     ] = None,
     focus: Annotated[
