@@ -90,7 +90,7 @@ def _row(f: Finding) -> str:
     return (
         f'<tr {attrs}><td><span class="sev {sev}">{sev}</span></td>'
         f'<td class="status {_e(f.status.value)}">{_e(f.status.value)}</td>'
-        f"<td>{_e(f.category.value)}</td>{_rule_cell(f)}"
+        f'<td class="cat">{_e(f.category.value)}</td>{_rule_cell(f)}'
         f'<td class="loc" title="{_e(where)}"><span>{_e(where)}</span></td>'
         f'<td class="msg">{_e(f.message)}{_e(also)}</td></tr>'
     )
@@ -124,7 +124,7 @@ _HEAD = (("severity", "Severity"), ("status", "Status"), ("category", "Category"
 
 def _findings(findings: Sequence[Finding]) -> str:
     head = "".join(
-        f'<th data-key="{k}"><button type="button">{label}</button></th>' if k else
+        f'<th data-key="{k}" class="{k}"><button type="button">{label}</button></th>' if k else
         f"<th>{label}</th>" for k, label in _HEAD
     )  # fmt: skip
     rows = "".join(_row(f) for f in sorted(findings, key=Finding.sort_key))

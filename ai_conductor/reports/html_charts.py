@@ -88,7 +88,7 @@ def hotspots_svg(hotspots: Sequence[Hotspot]) -> str:
     """The most complex, most changed functions as horizontal bars (score: complexity x
     (1 + churn)), each labelled with its name and place."""
     spots = sorted(hotspots, key=lambda h: (-h.score, -h.complexity, h.path))[:MAX_HOTSPOTS]
-    width, row, label_w = 640, 26, 300
+    width, row, label_w = 640, 26, 330
     height = row * len(spots) + 8
     peak = max([1.0, *(h.score or h.complexity for h in spots)])
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
@@ -96,13 +96,13 @@ def hotspots_svg(hotspots: Sequence[Hotspot]) -> str:
     for i, h in enumerate(spots):
         top = 4 + i * row
         where = f"{h.path}:{h.line}"
-        label = f"{h.name or '(file)'}  {_clip(where, 44 - min(len(h.name), 20))}"
+        label = f"{h.name or '(file)'}  {_clip(where, 42 - min(len(h.name), 24))}"
         length = (width - label_w - 130) * (h.score or h.complexity) / peak
         out.append(
             f"<g><title>{_e(h.name or '(file)')} at {_e(where)} · complexity {h.complexity} "
             f"(rank {_e(h.rank)}) · changed in {h.churn} commit(s)</title>"
             f'<text class="label-hot" x="{label_w - 8}" y="{top + 16}" text-anchor="end">'
-            f"{_e(_clip(label, 52))}</text>"
+            f"{_e(_clip(label, 44))}</text>"
             f'<rect class="bar-hot" x="{label_w}" y="{top + 4}" width="{max(length, 2):.1f}" '
             f'height="{row - 10}" rx="3"/>'
             f'<text x="{label_w + max(length, 2) + 6:.1f}" y="{top + 16}">cc {h.complexity} · '
