@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor._cli_output import CountColumn, where_findings_are
 from ai_conductor.analysis.models import AnalysisReport, FindingStatus, Severity
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "none")
@@ -25,6 +26,8 @@ def infer_format(fmt: str | None, output: Path | None) -> str:
         return "sarif"
     if name.endswith((".md", ".markdown")):
         return "markdown"
+    if name.endswith((".html", ".htm")):
+        return "html"
     return "json"
 
 
@@ -83,6 +86,7 @@ def run_analyze(
 ) -> int:
     from ai_conductor._home import check_home
     from ai_conductor.analysis import analyze
+    from ai_conductor.analysis.trend import stored_trend
     from ai_conductor.reports import append_step_summary, render, to_markdown, write_report
     from ai_conductor.settings import get_settings
 
@@ -92,7 +96,7 @@ def run_analyze(
     to_stdout = output is None and (fmt is not None or not sys.stdout.isatty())
     fmt = infer_format(fmt, output)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.description}"), BarColumn(), CountColumn("batches"),
         TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
     ) as bar:  # fmt: skip
         job = bar.add_task("analyzing", total=None)
@@ -108,15 +112,17 @@ def run_analyze(
             update={"findings": [f for f in report.findings if f.status is FindingStatus.NEW]}
         )
     warnings: list[str] = []
+    trend = stored_trend(report, settings) if fmt == "html" else []
     if output is not None:
-        warnings = write_report(report, output, fmt, category=category)
+        warnings = write_report(report, output, fmt, category=category, trend=trend)
     elif to_stdout:  # on a terminal without --format, the summary below is the output
-        text, warnings = render(report, fmt, category=category)
+        text, warnings = render(report, fmt, category=category, trend=trend)
         typer.echo(text)
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     append_step_summary(to_markdown(report), settings)
     err.print(summary(report))
+    err.print(where_findings_are(report, output=output, to_stdout=to_stdout, width=err.width))
     failing = gate(report, fail_on)
     if failing:
         err.print(f"[bold red]gate failed:[/] {len(failing)} finding(s) at or above {fail_on}")

@@ -11,11 +11,13 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor._cli_output import findings_view, flat
 from ai_conductor._paths import expand_user
 from ai_conductor.errors import ConductorError, UsageError
 
@@ -38,17 +40,8 @@ err = Console(stderr=True)
 
 MIN_PREFIX: Final = 8
 _FULL_FINGERPRINT: Final = re.compile(r"[0-9a-f]{32,64}")
-SEVERITY_STYLE: Final = {
-    "critical": "bold red",
-    "high": "red",
-    "medium": "yellow",
-    "low": "cyan",
-    "info": "dim",
-}
-STATUS_STYLE: Final = {"new": "bold", "existing": "dim", "fixed": "green"}
 FINDING_COLUMNS: Final = ("fingerprint", "severity", "status", "category", "rule", "location")
 DISMISSAL_COLUMNS: Final = ("fingerprint", "dismissed", "by", "reason", "finding")
-_KEEP_WHOLE: Final = ("fingerprint", "severity", "status", "dismissed")
 
 
 def _fail(exc: ConductorError) -> typer.Exit:
@@ -92,50 +85,41 @@ def _terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _print_findings(found: list[Finding]) -> None:
-    if not _terminal():  # piped: one tab-separated line per finding, for grep and awk
+def _print_findings(found: list[Finding], console: Console | None = None) -> None:
+    if not _terminal() and console is None:  # piped: one tab-separated line per finding
         typer.echo("\t".join((*FINDING_COLUMNS, "message")))
         for f in found:
-            typer.echo("\t".join(_flat(c) for c in (*_finding_cells(f), f.message)))
+            typer.echo("\t".join(flat(c) for c in (*_finding_cells(f), f.message)))
         return
     if not found:
         err.print("no findings match (run `conductor analyze` to store some)")
         return
-    table = Table(title=f"{len(found)} finding(s)", title_justify="left")
-    for column in (*FINDING_COLUMNS, "message"):
-        table.add_column(column, overflow="fold", no_wrap=column in _KEEP_WHOLE)
-    for f in found:
-        fp, severity, status, *rest = _finding_cells(f)
-        table.add_row(
-            fp[:12],
-            Text(severity, style=SEVERITY_STYLE.get(severity, "")),
-            Text(status, style=STATUS_STYLE.get(status, "")),
-            *(Text(c) for c in rest),
-            Text(_flat(f.message)[:200]),
-        )
-    Console().print(table)
+    console = console or Console()
+    title = f"{len(found)} finding(s), most severe first (--json for every detail)"
+    console.print(findings_view(found, console.width, title=title))
 
 
-def _print_dismissals(dismissed: list[Dismissal]) -> None:
-    if not _terminal():
+def _print_dismissals(dismissed: list[Dismissal], console: Console | None = None) -> None:
+    if not _terminal() and console is None:
         typer.echo("\t".join(DISMISSAL_COLUMNS))
         for d in dismissed:
-            typer.echo("\t".join(_flat(c) for c in _dismissal_cells(d)))
+            typer.echo("\t".join(flat(c) for c in _dismissal_cells(d)))
         return
     if not dismissed:
         err.print("nothing is dismissed")
         return
-    table = Table(title=f"{len(dismissed)} dismissal(s)", title_justify="left")
-    for column in DISMISSAL_COLUMNS:
-        table.add_column(column, overflow="fold", no_wrap=column in _KEEP_WHOLE)
+    console = console or Console()
+    table = Table(title=f"{len(dismissed)} dismissal(s) (--json for every detail)",
+                  title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  collapse_padding=True, expand=True, width=console.width)  # fmt: skip
+    for column, size in (("fingerprint", 11), ("dismissed", 10), ("by", 10)):
+        table.add_column(column, no_wrap=True, width=size, overflow="ellipsis")
+    for column in ("reason", "finding"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis", ratio=1)
     for d in dismissed:
-        fp, *rest = _dismissal_cells(d)
-        table.add_row(fp[:12], *(Text(c) for c in rest))
-    Console().print(table)
+        fp, when, by, reason, where = _dismissal_cells(d)
+        table.add_row(fp[:10], when[:10], Text(by), Text(flat(reason)), Text(flat(where)))
+    console.print(table)
 
 
 @findings_app.command("list")

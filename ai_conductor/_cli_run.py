@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -11,7 +12,19 @@ from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 
-from ai_conductor.spec import load_spec
+from ai_conductor.errors import SpecWarning
+from ai_conductor.spec import WorkflowSpec, load_spec
+
+
+def load_warned(config: Path) -> WorkflowSpec:
+    """Load and validate ``config``; its warnings go to stderr (file, line, how to fix)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpecWarning)  # printed below, once, in our format
+        spec = load_spec(config)
+    err = Console(stderr=True)
+    for warning in spec.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    return spec
 
 
 def run_command(
@@ -21,7 +34,7 @@ def run_command(
     from ai_conductor._home import check_home
     from ai_conductor._prefect_env import quiet_prefect_defaults
 
-    spec = load_spec(config)
+    spec = load_warned(config)
     check_home()
     quiet_prefect_defaults(verbose=verbose)
     from ai_conductor._render import RunView

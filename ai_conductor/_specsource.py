@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ai_conductor._speclint import valueless_keys
 from ai_conductor.errors import SpecError, SpecProblem
 
 MAX_NODES = 100_000
@@ -23,6 +24,8 @@ class Located:
 
     data: Any
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    warnings: list[SpecProblem] = field(default_factory=list)
+    """What parses but probably says something else than meant (see :mod:`_speclint`)."""
 
     def find(self, location: str) -> tuple[int, int] | None:
         """The mark of a location, or of its nearest enclosing location that has one."""
@@ -163,6 +166,7 @@ def _walk(node: yaml.Node | None, path: str, out: Located, dupes: list[SpecProbl
         return
     out.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
+        out.warnings.extend(valueless_keys(node, path))
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)

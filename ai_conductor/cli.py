@@ -19,9 +19,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ai_conductor._cli_help import ConductorGroup
 from ai_conductor.errors import ConductorError, UsageError
 
 app = typer.Typer(
+    cls=ConductorGroup,
     name="conductor",
     help="Audit codebases and improve them with AI agents, orchestrated by Prefect.\n\n"
     "Exit codes: 0 success, 1 quality gate failed, 2 bad usage or input, 3 the run failed.",
@@ -148,8 +150,9 @@ def analyze(
         typer.Option(
             "--format",
             "-f",
-            help="json (analysis.json, the input of `implement`), sarif (GitHub code scanning) "
-            "or markdown. Default: from --output's extension, else json.",
+            help="json (analysis.json, the input of `implement`), sarif (GitHub code scanning), "
+            "markdown or html (one self-contained page: filters, hotspots, trend). Default: "
+            "from --output's extension, else json.",
         ),
     ] = None,
     focus: Annotated[
@@ -369,15 +372,21 @@ def refine(
 def validate(
     spec: Annotated[Path, typer.Argument(help="Workflow spec, YAML or JSON.", show_default=False)],
 ) -> None:
-    """Check a workflow spec without running it: prints "ok" or every problem with its line."""
-    from ai_conductor.spec import load_spec
+    """Check a workflow spec without running it: prints "ok" or every problem with its line.
+
+    Warnings (stderr) name what validates but probably is not meant, e.g. a sentence that a
+    {...} mapping split at its commas into keys with null values; the spec still runs.
+    """
+    from ai_conductor._cli_run import load_warned
 
     try:
-        model = load_spec(spec)
+        model = load_warned(spec)
     except ConductorError as exc:
         raise _fail(exc) from None
     n = len(model.tasks)
     note = "" if n else " (no tasks: settings and agents only)"
+    if model.warnings:
+        note += f" ({len(model.warnings)} warning(s) above)"
     typer.echo(f"ok: {spec} defines workflow {model.workflow_id!r} with {n} task(s){note}")
 
 

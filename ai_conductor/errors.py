@@ -79,6 +79,10 @@ class SpecError(UsageError):
         )
 
 
+class SpecWarning(UserWarning):
+    """A spec that validates but probably does not say what its author meant (it still runs)."""
+
+
 class ConfigError(UsageError):
     """Settings, environment or a referenced block are wrong."""
 

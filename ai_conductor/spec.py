@@ -12,10 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from ai_conductor._specsource import Located, parse_document, problems_from_validation
-from ai_conductor.errors import SpecError, SpecProblem
+from ai_conductor.errors import SpecError, SpecProblem, SpecWarning
 
 if TYPE_CHECKING:
     from ai_conductor.protocols import AgentCatalog
@@ -106,6 +114,13 @@ class WorkflowSpec(_Model):
     )
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     tasks: list[TaskSpec] = Field(default_factory=list)
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What validates but is probably not what the author meant, one line each with the
+        file, line and fix (e.g. a sentence a ``{...}`` mapping split into null-valued keys)."""
+        return self._warnings
 
     @model_validator(mode="after")
     def _warn_compat(self) -> WorkflowSpec:
@@ -129,7 +144,10 @@ class WorkflowSpec(_Model):
 
 
 def load_spec(path: str | Path, catalog: AgentCatalog | None = None) -> WorkflowSpec:
-    """Read, parse and validate a YAML or JSON spec file."""
+    """Read, parse and validate a YAML or JSON spec file.
+
+    Each of the spec's :attr:`~WorkflowSpec.warnings` is also issued as a :class:`SpecWarning`.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -137,7 +155,10 @@ def load_spec(path: str | Path, catalog: AgentCatalog | None = None) -> Workflow
         raise SpecError(str(p), [SpecProblem("file not found", hint="check the path")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(p), [SpecProblem(f"cannot read the file: {exc}")]) from None
-    return parse_spec(text, source=str(p), catalog=catalog, default_id=p.stem)
+    spec = parse_spec(text, source=str(p), catalog=catalog, default_id=p.stem)
+    for warning in spec.warnings:
+        warnings.warn(warning, SpecWarning, stacklevel=2)
+    return spec
 
 
 def parse_spec(
@@ -178,6 +199,8 @@ def validate_data(
         if located is not None:
             problems = [located.place(p) for p in problems]
         raise SpecError(source, problems)
+    if located is not None and located.warnings:
+        spec._warnings = tuple(p.render(source) for p in located.warnings)
     return spec
 
 

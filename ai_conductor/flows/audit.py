@@ -54,7 +54,8 @@ class AuditRequest(BaseModel):
     new_only: bool = False
     """Report (and gate on) only findings that are new since the last audit."""
     output_dir: str | None = None
-    """Where to write analysis.json, analysis.sarif and analysis.md (default: none)."""
+    """Where to write analysis.json, analysis.sarif, analysis.md and analysis.html (default:
+    none); the HTML report also gets a link artifact."""
     sarif_category: str = "ai-conductor"
     """SARIF ``automationDetails`` category (code scanning keeps one analysis per category)."""
     tools: list[str] | None = None
@@ -101,24 +102,29 @@ def analyze_task(path: Path, codebase_id: str, request: AuditRequest) -> Analysi
     return analyze(path, focus=request.focus, tools=request.tools, codebase_id=codebase_id)
 
 
-def _write_outputs(report: AnalysisReport, request: AuditRequest) -> list[str]:
+def _write_outputs(report: AnalysisReport, request: AuditRequest) -> tuple[list[str], Path | None]:
+    """Write the reports into ``output_dir``; warnings, and the HTML report's path if written."""
+    from ai_conductor.analysis.trend import stored_trend
     from ai_conductor.reports import append_step_summary, to_markdown, write_report
 
     warnings: list[str] = []
+    html: Path | None = None
     if request.output_dir:
         out = Path(request.output_dir)
         for name, fmt in (("analysis.json", "json"), ("analysis.sarif", "sarif"),
                           ("analysis.md", "markdown")):  # fmt: skip
             warnings += write_report(report, out / name, fmt, category=request.sarif_category)
+        html = out / "analysis.html"
+        warnings += write_report(report, html, "html", trend=stored_trend(report, get_settings()))
     append_step_summary(to_markdown(report), get_settings())
-    return warnings
+    return warnings, html
 
 
 @conductor_flow(name="conductor-audit")
 def audit_flow(request: AuditRequest) -> dict[str, Any]:
     """Analyse, store, report; fail the run when the quality gate fails."""
     from ai_conductor._cli_analyze import gate
-    from ai_conductor.reports import publish_artifacts
+    from ai_conductor.reports import publish_artifacts, publish_report_link
 
     log = get_run_logger()
     sink = open_audit_log(get_settings())
@@ -135,9 +141,12 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
             report = report.model_copy(
                 update={"findings": [f for f in report.findings if f.status.value == "new"]}
             )
-        for warning in _write_outputs(report, request) + report.warnings:
+        warnings, html = _write_outputs(report, request)
+        for warning in warnings + report.warnings:
             log.warning(warning)
         keys = publish_artifacts(report)
+        if html is not None:
+            keys.append(publish_report_link(report, html))
         failing = gate(report, request.fail_on)
         summary = {
             "run_id": report.run_id, "flow_run_id": flow_run_id, "codebase_id": report.codebase_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from dataclasses import astuple
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.tools import find_binary, run_command
 from ai_conductor.errors import AnalysisToolError
+from ai_conductor.refine.deptry_review import Verdict, review
 from ai_conductor.refine.project import LOWER_OPS, NOT_RUNTIME, Project, finding
 
 PYTHON_EOL: dict[tuple[int, int], date] = {
@@ -65,7 +67,21 @@ def _deptry_argv(p: Project, binary: str, out: Path) -> list[str]:
     dev = [name for name in extras if NOT_RUNTIME.search(name)]  # [dev], [test], [docs] extras
     if dev and "pep621_dev_dependency_groups" not in config:
         argv += ["--pep621-dev-dependency-groups", ",".join(dev)]
-    return argv
+    return argv + _first_party(p, config)
+
+
+def _first_party(p: Project, config: dict[str, Any]) -> list[str]:
+    """The project's own packages in a ``src/`` layout (deptry sees only ``src`` itself)."""
+    src = p.root / "src"
+    if "known_first_party" in config or not src.is_dir() or src.is_symlink():
+        return []
+    names = sorted(
+        c.stem if c.is_file() else c.name
+        for c in src.iterdir()
+        if (c.is_file() and c.suffix == ".py" and c.stem.isidentifier())
+        or (c.is_dir() and c.name.isidentifier() and any(c.glob("*.py")))
+    )
+    return ["--known-first-party", ",".join(names)] if names else []
 
 
 def _run_deptry(p: Project) -> list[dict[str, Any]]:
@@ -92,12 +108,17 @@ def _run_deptry(p: Project) -> list[dict[str, Any]]:
 
 def check_deptry(p: Project) -> list[Finding]:
     found, seen = [], set()
+    versions = minors(p)
     for item in _run_deptry(p):
         code, module, loc = item["error"]["code"], str(item["module"]), item["location"]
-        rule, severity, category, what, rec = DEPTRY.get(code, (
+        default = Verdict(*DEPTRY.get(code, (
             f"STACK-DEP-{code}", Severity.LOW, Category.MAINTAINABILITY, item["error"]["message"],
-            "see https://deptry.com/rules-violations/"))  # fmt: skip
-        path, line = str(loc["file"]), loc.get("line")
+            "see https://deptry.com/rules-violations/")))  # fmt: skip
+        path, line = str(loc["file"]).removeprefix("./"), loc.get("line")
+        verdict = review(code, module, p.root, path, line, versions, default)
+        if verdict is None:  # meant: a newer Python's module under a version check, a test, ...
+            continue
+        rule, severity, category, what, rec = astuple(verdict)
         if line is None:  # a declaration: point at it
             dep = next(iter(p.declared(module)), None)
             path, line = (dep.file, dep.line) if dep else (path, p.line_of(path, re.escape(module)))

@@ -1,4 +1,5 @@
-"""Prefect artifacts for an analysis: the Markdown summary and a table of findings.
+"""Prefect artifacts for an analysis: the Markdown summary, a table of findings, and a link to
+the HTML report when one was written.
 
 Prefect is imported inside :func:`publish_artifacts`: importing ``ai_conductor.reports`` stays
 cheap for the CLI.
@@ -7,7 +8,7 @@ cheap for the CLI.
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from ai_conductor.analysis.models import AnalysisReport, Finding
@@ -62,3 +63,26 @@ def publish_artifacts(report: AnalysisReport, *, key_prefix: str = "conductor") 
         description=f"{shown}{len(report.findings)} findings in {report.codebase}",
     )
     return [summary_key, table_key]
+
+
+def publish_report_link(
+    report: AnalysisReport, path: Path, *, key_prefix: str = "conductor"
+) -> str:
+    """A link artifact to the HTML report at ``path`` (a ``file://`` URI); return its key.
+
+    Browsers do not follow ``file://`` links from a web page, so the description names the
+    path as text too. Call it inside a flow or task run.
+    """
+    from prefect.artifacts import create_link_artifact
+
+    name = PurePath(report.codebase).name or report.codebase_id
+    key = f"{artifact_slug(key_prefix)}-report-{artifact_slug(name)}"
+    where = path.resolve()
+    create_link_artifact(
+        link=where.as_uri(),
+        link_text=f"HTML report of {name}",
+        key=key,
+        description=f"ai-conductor report of {report.codebase} (run {report.run_id}): open "
+        f"{where} in a browser",
+    )
+    return key

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 Outcome = tuple[dict[str, Any], dict[str, Any]]
 Progress = Callable[[dict[str, Any]], None]
 Work = Callable[[str, Progress], Outcome]
+INLINE = "<inline spec>"
+"""How problems and warnings name a spec sent inline (lines count from its first line)."""
 
 
 @dataclass(frozen=True)
@@ -102,18 +104,24 @@ def prepare_analyze(params: AnalyzeParams, settings: Settings) -> Prepared:
 
 
 def checked_spec(
-    settings: Settings, spec_path: str | None = None, spec: Mapping[str, Any] | None = None
+    settings: Settings,
+    spec_path: str | None = None,
+    spec: Mapping[str, Any] | str | None = None,
 ) -> WorkflowSpec:
-    """A remote caller's spec (a path inside the roots, or inline), validated only after the
-    raw data passed :func:`~ai_conductor.server.policy.check_raw` (validation imports the
-    modules agents name)."""
+    """A remote caller's spec (a path inside the roots, or inline: an object or YAML/JSON
+    text), validated only after the raw data passed
+    :func:`~ai_conductor.server.policy.check_raw` (validation imports the modules agents name)."""
     from ai_conductor._specsource import parse_document
     from ai_conductor.spec import load_spec, parse_spec, validate_data
 
+    if isinstance(spec, str):
+        doc = parse_document(spec, INLINE)
+        check_raw(doc.data, settings, INLINE, doc)
+        return validate_data(doc.data, source=INLINE, located=doc)
     if spec_path is None:
         data = dict(spec or {})
-        check_raw(data, settings, "<inline spec>")
-        return validate_data(data, source="<inline spec>")
+        check_raw(data, settings, INLINE)
+        return validate_data(data, source=INLINE)
     path = check_codebase_path(spec_path, settings)
     try:
         text = path.read_text(encoding="utf-8")

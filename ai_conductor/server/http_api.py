@@ -15,12 +15,10 @@ from functools import partial
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-import yaml
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastPath
 from fastapi.responses import Response
 
-from ai_conductor.errors import SpecError
 from ai_conductor.server.http_errors import install_error_handlers
 from ai_conductor.server.http_guard import DEFAULT_MAX_BODY, GuardMiddleware, allowed_host_names
 from ai_conductor.server.http_models import (
@@ -54,7 +52,7 @@ def _state(request: Request) -> tuple[Settings, RunManager]:
     return request.app.state.settings, request.app.state.manager
 
 
-def _routes() -> APIRouter:  # noqa: C901 - one small closure per endpoint
+def _routes() -> APIRouter:
     router = APIRouter(responses=_ERRORS)
 
     @router.get("/healthz", response_model=Health, tags=["server"])
@@ -84,24 +82,11 @@ def _routes() -> APIRouter:  # noqa: C901 - one small closure per endpoint
 
     @router.post("/workflows/validate", response_model=ValidateResult, tags=["workflows"])
     def validate_workflow(request: Request, body: ValidateRequest) -> ValidateResult:
-        """Check an inline spec (a JSON object, or YAML/JSON text); nothing runs."""
-        from ai_conductor._specsource import parse_document
-        from ai_conductor.server.policy import check_raw
-        from ai_conductor.spec import validate_data
+        """Check an inline spec (a JSON object, or YAML/JSON text); nothing runs. The same
+        check as the MCP tool ``validate_spec``; ``warnings`` name what is probably not meant."""
+        from ai_conductor.server.validation import validate
 
-        settings, _ = _state(request)
-        try:
-            doc = parse_document(body.spec, "<request>") if isinstance(body.spec, str) else None
-            data = doc.data if doc is not None else body.spec
-            check_raw(data, settings, "<request>", doc)  # validation would import them
-            spec = validate_data(data, source="<request>", located=doc)
-        except SpecError as exc:
-            return ValidateResult(ok=False, problems=[p.render() for p in exc.problems])
-        except yaml.YAMLError as exc:  # e.g. control characters, raised before parsing starts
-            return ValidateResult(ok=False, problems=[f"YAML error: {exc}"])
-        return ValidateResult(
-            ok=True, workflow_id=spec.workflow_id, tasks=[t.id for t in spec.tasks]
-        )
+        return validate(_state(request)[0], body.spec)
 
     @router.post("/runs", response_model=RunInfo, status_code=202, tags=["runs"])
     def submit_run(request: Request, body: RunRequest) -> RunInfo:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ai_conductor.server.validation import ValidateResult
+
 __all__ = [
     "ROLES",
     "TASK_ID_PATTERN",
@@ -89,19 +91,6 @@ class ValidateRequest(_Body):
 
     spec: dict[str, Any] | str
     """The spec as a JSON object, or as YAML/JSON text."""
-
-
-class ValidateResult(BaseModel):
-    """The outcome of validating a spec; nothing runs."""
-
-    ok: bool
-    """True when the spec would run."""
-    workflow_id: str | None = None
-    """The spec's workflow id, when it validated."""
-    tasks: list[str] = Field(default_factory=list)
-    """Task ids, when it validated."""
-    problems: list[str] = Field(default_factory=list)
-    """What to change, one line per problem."""
 
 
 class Health(BaseModel):

@@ -11,6 +11,7 @@ from ai_conductor.analysis.models import Finding
 from ai_conductor.context.models import Hit
 from ai_conductor.errors import UsageError
 from ai_conductor.server.security import check_codebase_path
+from ai_conductor.server.validation import ValidateResult
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -30,16 +31,6 @@ class Dismissed(BaseModel):
     dismissed_by: str | None = None
     finding: dict[str, Any] | None = None
     """The finding it was recorded with, if one was stored."""
-
-
-class Validation(BaseModel):
-    """The outcome of validate_spec."""
-
-    ok: bool
-    workflow_id: str | None = None
-    tasks: list[str] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)
-    """What is wrong and where (nothing ran)."""
 
 
 def _analysis_run(manager: RunManager, run_id: str) -> str:
@@ -115,19 +106,20 @@ def register(server: MCPServer, manager: RunManager, settings: Settings) -> None
 
     @server.tool()
     def validate_spec(
-        spec_path: Annotated[str | None, Field(description="Path of a spec file.")] = None,
-        spec: Annotated[dict[str, Any] | None, Field(description="An inline spec.")] = None,
-    ) -> Validation:
-        """Check a workflow spec (syntax, unknown keys, cycles, agents) without running it."""
-        from ai_conductor.errors import SpecError
-        from ai_conductor.server._execute import checked_spec
+        spec_path: Annotated[
+            str | None, Field(description="Path of a spec file (inside the allowed roots).")
+        ] = None,
+        spec: Annotated[
+            dict[str, Any] | str | None,
+            Field(description="An inline spec: a JSON object, or YAML/JSON text."),
+        ] = None,
+    ) -> ValidateResult:
+        """Check a workflow spec (syntax, unknown keys, cycles, agents) without running it; the
+        same check as HTTP POST /workflows/validate, with warnings for what is probably not
+        meant (e.g. a sentence that a {...} mapping split into null-valued keys)."""
+        from ai_conductor.server.validation import validate
 
         with tool_errors(settings):
             if (spec_path is None) == (spec is None):
                 raise UsageError("give exactly one of spec_path or spec")
-            try:  # confined to the roots; import paths refused before validation imports them
-                model = checked_spec(settings, spec_path, spec)
-            except SpecError as exc:
-                return Validation(ok=False, problems=[p.render(exc.source) for p in exc.problems])
-            return Validation(ok=True, workflow_id=model.workflow_id,
-                              tasks=[t.id for t in model.tasks])  # fmt: skip
+            return validate(settings, spec, spec_path)

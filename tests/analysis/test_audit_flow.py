@@ -8,6 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import Artifact
 
 from ai_conductor import TaskStatus, run_spec
 from ai_conductor.flows.audit import AuditRequest, QualityGateFailed, audit_flow
@@ -41,6 +44,14 @@ def test_audit_a_git_url_writes_reports_artifacts_and_audit_rows(
     assert report["codebase_id"] == f"file://{git_repo}#main"
     assert json.loads((out / "analysis.sarif").read_text())["version"] == "2.1.0"
     assert "|" in (out / "analysis.md").read_text()
+    html = (out / "analysis.html").read_text()
+    assert html.startswith("<!doctype html>")
+    assert html.count("<tr data-rank=") == summary["summary"]["total"]
+    link = _artifact(summary["artifacts"][-1])
+    slug = summary["artifacts"][0].removeprefix("conductor-analysis-")  # named as the others
+    assert summary["artifacts"][-1] == f"conductor-report-{slug}"
+    assert f"]({(out / 'analysis.html').resolve().as_uri()})" in str(link.data)
+    assert str(out / "analysis.html") in str(link.description)
     rows = open_audit_log(get_settings()).query(workflow_id=f"audit:file://{git_repo}")
     assert [r.action for r in rows] == ["finished", "started"]
     flow_run_ids = {r.metadata["flow_run_id"] for r in rows}  # pairs the two events of one run
@@ -50,6 +61,16 @@ def test_audit_a_git_url_writes_reports_artifacts_and_audit_rows(
     again = audit_flow(request)  # a second clone of the same URL compares with the first
     assert again["summary"]["new"] == 0
     assert again["summary"]["existing"] == summary["summary"]["total"]
+
+
+def _artifact(key: str) -> Artifact:
+    """The latest artifact with ``key`` (filter posted without nulls: see test_reports.py)."""
+    query = {"artifacts": ArtifactFilter(key=ArtifactFilterKey(any_=[key])).model_dump(mode="json")}
+    with get_client(sync_client=True) as client:
+        response = client.request("POST", "/artifacts/filter", json=query)
+        response.raise_for_status()
+    [found] = Artifact.model_validate_list(response.json())
+    return found
 
 
 def test_audit_gate_fails_the_flow_run(git_repo: Path) -> None:

@@ -300,7 +300,7 @@ def test_render_and_write_every_format(tmp_path: Path) -> None:
         assert out.read_text(encoding="utf-8") == render(report, fmt)[0] + "\n"
     assert [p.name for p in (tmp_path / "nested").iterdir() if p.name.startswith(".")] == []
     with pytest.raises(UsageError, match="unknown report format"):
-        render(report, "html")
+        render(report, "pdf")
 
 
 def test_load_analysis_round_trip(tmp_path: Path) -> None:

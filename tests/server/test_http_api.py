@@ -181,7 +181,7 @@ def test_validate_workflow(client: TestClient) -> None:
         "/workflows/validate",
         json={"spec": {"workflow_id": "w", "tasks": [{"id": "a", "agent": "noop"}]}},
     ).json()
-    assert ok == {"ok": True, "workflow_id": "w", "tasks": ["a"], "problems": []}
+    assert ok == {"ok": True, "workflow_id": "w", "tasks": ["a"], "problems": [], "warnings": []}
     cycle = {
         "workflow_id": "w",
         "tasks": [

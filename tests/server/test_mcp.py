@@ -66,7 +66,7 @@ def test_in_process_client(conductor_home: Path, sample: Path, tmp_path: Path) -
             ok = await client.call_tool("validate_spec", {"spec": {"workflow_id": "w",
                                         "tasks": [{"id": "a", "agent": "noop"}]}})  # fmt: skip
             assert ok.structured_content == {"ok": True, "workflow_id": "w", "tasks": ["a"],
-                                             "problems": []}  # fmt: skip
+                                             "problems": [], "warnings": []}  # fmt: skip
             bad = await client.call_tool("validate_spec", {"spec": {"tasks": [{"id": "a"}]}})
             assert bad.structured_content["ok"] is False
             listed = await client.call_tool("list_runs", {})
