@@ -31,7 +31,8 @@ def project(root: Path, files: dict[str, str]) -> Path:
 def run_in(root: Path, env: object) -> subprocess.CompletedProcess[str]:
     from ai_conductor.environment import ProjectEnvironment, gate_env
 
-    assert isinstance(env, ProjectEnvironment) and env.test_command
+    assert isinstance(env, ProjectEnvironment)
+    assert env.test_command
     return subprocess.run(env.test_command, cwd=root, env=env.environ(root, gate_env()),
                           capture_output=True, text=True)  # fmt: skip
 
@@ -63,14 +64,16 @@ def test_requirements_are_built_once_reused_and_rebuilt_when_they_change(tmp_pat
     )
     first = resolve_environment(root)
     assert (first.kind, first.built) == (EnvKind.ISOLATED, True)
-    assert "requirements.txt" in first.reason and "pytest (the tests use it" in first.reason
+    assert "requirements.txt" in first.reason
+    assert "pytest (the tests use it" in first.reason
     assert Path(first.location or "").parent == get_settings().home_dir / "envs"
     assert run_in(root, first).returncode == 0
     again = resolve_environment(root)
     assert (again.built, again.location) == (False, first.location)  # reused
     (root / "requirements.txt").write_text("only-in-venv>=1\niniconfig\n")
     changed = resolve_environment(root)
-    assert changed.built and changed.location != first.location
+    assert changed.built
+    assert changed.location != first.location
     assert sorted(p.name for p in root.iterdir()) == ["requirements.txt", "tests"]  # untouched
 
 
@@ -96,7 +99,8 @@ def test_a_failed_build_names_the_command_and_its_output(tmp_path: Path) -> None
     with pytest.raises(ProjectEnvironmentError) as caught:
         resolve_environment(root)
     text = str(caught.value)
-    assert "pip install" in text and "no-such-package-xyz" in text
+    assert "pip install" in text
+    assert "no-such-package-xyz" in text
     assert caught.value.exit_code == 3
     assert not list((get_settings().home_dir / "envs").glob("py-*-*"))  # nothing half-built left
 
@@ -124,7 +128,8 @@ def test_a_uv_lock_project_runs_through_uv(tmp_path: Path) -> None:
     subprocess.run([uv(), "lock", "-q"], cwd=root, check=True)
     env = resolve_environment(root)
     assert env.kind is EnvKind.UV
-    assert env.test_command and env.test_command[:4] == [uv(), "run", "--frozen", "--no-sync"]
+    assert env.test_command
+    assert env.test_command[:4] == [uv(), "run", "--frozen", "--no-sync"]
     assert run_in(root, env).returncode == 0
     assert not (root / ".venv").exists()  # synced into the conductor's envs, not the project
 
