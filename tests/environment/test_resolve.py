@@ -182,8 +182,9 @@ def test_the_plan_reads_extras_groups_and_requirement_files(tmp_path: Path) -> N
                  '[project.optional-dependencies]\ntest = ["shop[extra]", "b"]\nextra = ["c"]\n'
                  'docs = ["sphinx"]\n[dependency-groups]\ndev = ["d", {include-group = "lint"}]\n'
                  'lint = ["e"]\n')  # fmt: skip
-    root = project(tmp_path / "p", {"pyproject.toml": pyproject, "requirements.txt": "-e .\n-r more.txt\nf\n",
-                                    "more.txt": "g  # comment\n", "requirements-docs.txt": "sphinx\n"})  # fmt: skip
+    files = {"pyproject.toml": pyproject, "requirements.txt": "-e .\n-r more.txt\nf\n",
+             "more.txt": "g  # comment\n", "requirements-docs.txt": "sphinx\n"}  # fmt: skip
+    root = project(tmp_path / "p", files)
     plan = plan_for(root, pytest=True)
     assert sorted(plan.requirements) == ["a>=1", "b", "c", "d", "e", "pytest"]  # no sphinx
     assert [name.split("-", 1)[1] for name in plan.top] == ["requirements.txt"]

@@ -84,11 +84,12 @@ def test_branch_components_are_stable_and_distinct() -> None:
 
 
 def test_refine_reuses_its_tidy_branch(tmp_path: Path) -> None:
-    from tests.refine.test_refine import MESSY, TESTS
     from tests.refine.conftest import PYTEST_CONFIG, make_repo
+    from tests.refine.test_refine import MESSY, TESTS
 
-    repo = make_repo(tmp_path / "messy", {"pkg/__init__.py": "", "pkg/core.py": MESSY,
-                                          "tests/test_core.py": TESTS, "pyproject.toml": PYTEST_CONFIG})  # fmt: skip
+    files = {"pkg/__init__.py": "", "pkg/core.py": MESSY, "tests/test_core.py": TESTS,
+             "pyproject.toml": PYTEST_CONFIG}  # fmt: skip
+    repo = make_repo(tmp_path / "messy", files)
     first = refine(repo, types=False)
     second = refine(repo, types=False)
     (a,), (b,) = first.tidy or [], second.tidy or []

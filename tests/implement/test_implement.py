@@ -95,6 +95,14 @@ def test_builtin_fixes_autofixable_findings_and_leaves_the_checkout_alone(repo: 
     assert change.attempts[0].verification.tests is not None
     assert change.attempts[0].verification.tests.passed
     assert attempts(report.run_id) == [("kept", None)]
+    assert report.environment is not None  # where the tests ran, and why, in every record
+    assert report.environment.kind.value == "isolated"
+    assert "an isolated environment built from pytest" in report.environment.reason
+    assert "- tests ran in: isolated environment" in note
+    assert "in isolated environment" in change.attempts[0].verification.reason
+    (row,) = open_audit_log(get_settings()).query(run_id=report.run_id, action="attempt")
+    assert row.metadata["environment"] == "isolated"
+    assert "isolated environment" in row.metadata["environment_reason"]
 
     applied = implement(analysis, repo, ImplementOptions(backend="builtin", apply=True))
     assert applied.applied == ["file:calc/core.py"]
@@ -310,3 +318,57 @@ def test_the_gate_runs_the_tests_without_the_conductors_secrets(
     assert run.passed
     assert "must-not-leak" not in run.output_tail
     assert "PROJECT_SETTING" in run.output_tail
+
+
+def test_cli_a_failed_environment_build_exits_3_naming_the_command(
+    repo: Path, tmp_path: Path, conductor_home: Path
+) -> None:
+    (repo / "requirements.txt").write_text("no-such-package-xyz==9\n")
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "deps"], cwd=repo, check=True)
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = tmp_path / "analysis.json"
+    subprocess.run([str(BIN / "conductor"), "analyze", "--codebase", str(repo), "-o", str(out)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    run = subprocess.run([str(BIN / "conductor"), "implement", "--analysis", str(out)],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 3, run.stderr
+    assert "no-such-package-xyz" in run.stderr
+    assert "pip install" in run.stderr
+    assert "Traceback" not in run.stderr
+    rows = open_audit_log(get_settings()).query(action="environment", limit=5)
+    assert [r.status for r in rows] == ["failed"]
+
+
+def test_cli_shows_progress_on_a_terminal_and_stays_quiet_when_piped(
+    repo: Path, tmp_path: Path, conductor_home: Path
+) -> None:
+    import os
+    import pty
+
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = tmp_path / "analysis.json"
+    subprocess.run([str(BIN / "conductor"), "analyze", "--codebase", str(repo), "-o", str(out)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    argv = [str(BIN / "conductor"), "implement", "--analysis", str(out)]
+    piped = subprocess.run(argv, env=env, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["changes"]  # machine-readable
+    assert "implement: changes" not in piped.stderr  # no live view when piped
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(argv, env={**env, "COLUMNS": "160", "TERM": "xterm"},
+                            stdin=secondary, stdout=secondary, stderr=secondary)  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "implement: changes" in text  # the live bar: phase, done/total, kept/discarded
+    assert "kept 0 · discarded 0" in text

@@ -10,8 +10,8 @@ import pytest
 
 from ai_conductor.analysis.engine import scan
 from ai_conductor.analysis.models import Finding
-from ai_conductor.implement.models import Verification
 from ai_conductor.environment import resolve_environment, uses_pytest
+from ai_conductor.implement.models import Verification
 from ai_conductor.implement.verify import explicit, run_tests, verify
 from ai_conductor.implement.workspace import Workspace
 
