@@ -67,12 +67,16 @@ def chunk(
         by_dir[str(PurePosixPath(path).parent)].append(path)
     chunks: list[tuple[str, list[str]]] = []
     current: list[str] = []
-    first, lines = "", 0
+    first, last, lines = "", "", 0
+
+    def name() -> str:
+        return first if first == last else f"{first}-to-{last}"
+
     for folder in sorted(by_dir):
         files = by_dir[folder]
         size = sum(weights.get(p, 0) for p in files)
         if current and (len(current) + len(files) > MAX_FILES or lines + size > MAX_LINES):
-            chunks.append((first, current))
+            chunks.append((name(), current))
             current, lines = [], 0
         if len(files) > MAX_FILES or size > MAX_LINES:
             parts = _slices(files, weights)
@@ -81,8 +85,9 @@ def chunk(
             continue
         if not current:
             first = _label(folder)
+        last = _label(folder)
         current += files
         lines += size
     if current:
-        chunks.append((first, current))
+        chunks.append((name(), current))
     return chunks
