@@ -51,6 +51,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/orchestration.py
 	$(BIN)/python benchmarks/analyze.py
+	$(BIN)/python benchmarks/environment.py
 	$(BIN)/python benchmarks/storage/audit.py
 	$(BIN)/python benchmarks/storage/search.py
 

@@ -13,9 +13,18 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor._cli_progress import live_progress
 from ai_conductor.analysis.models import Severity
 from ai_conductor.errors import UsageError
-from ai_conductor.implement.models import ImplementReport
+from ai_conductor.implement.models import ChangeResult, ImplementReport
+
+
+def _result(c: ChangeResult) -> str:
+    if c.unchanged_since:
+        return f"{c.status.value}, unchanged since run {c.unchanged_since[:12]}"
+    if c.replaced:
+        return f"{c.status.value}, replaced {c.replaced[:12]}"
+    return c.status.value
 
 
 def changes_table(report: ImplementReport) -> Table:
@@ -23,10 +32,10 @@ def changes_table(report: ImplementReport) -> Table:
     for col in ("change", "findings", "result", "attempts", "branch / reason"):
         table.add_column(col, overflow="fold")
     for c in report.changes:
-        last = c.attempts[-1].reason if c.attempts else ""
+        last = c.attempts[-1].reason if c.attempts else c.summary
         where = c.branch or last
         table.add_row(
-            Text(c.group), str(len(c.findings)), c.status.value, str(len(c.attempts)), Text(where)
+            Text(c.group), str(len(c.findings)), _result(c), str(len(c.attempts)), Text(where)
         )
     return table
 
@@ -47,6 +56,9 @@ def run_implement(
     budget: tuple[int | None, float | None, float | None] = (None, None, None),
     group_by: str = "file",
     concurrency: int = 2,
+    test_env: str = "auto",
+    allow_api_changes: bool = False,
+    all_files: bool = False,
 ) -> int:
     from ai_conductor.implement import ImplementOptions, implement
     from ai_conductor.implement.budget import Budget
@@ -64,13 +76,19 @@ def run_implement(
         test_command=shlex.split(test_command) if test_command is not None else None,
         test_timeout=test_timeout, backend_options=dict(backend_options or {}),
         budget=Budget(max_tokens=budget[0], max_cost_usd=budget[1], max_seconds=budget[2]),
-        group_by=group_by, concurrency=concurrency,
+        group_by=group_by, concurrency=concurrency, test_env=test_env,
+        allow_api_changes=allow_api_changes, all_files=all_files,
     )  # fmt: skip
-    report = implement(analysis, codebase, options)
+    with live_progress(as_json, "implement") as observer:
+        options.progress = observer
+        report = implement(analysis, codebase, options)
     if as_json or not sys.stdout.isatty():
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     err = Console(stderr=True)
     err.print(changes_table(report))
+    if report.environment is not None:
+        env = report.environment
+        err.print(Text(f"tests ran in: {env.describe()} ({env.reason})"), highlight=False)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     kept = sum(c.status.value == "kept" for c in report.changes)

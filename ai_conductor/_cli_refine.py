@@ -14,18 +14,26 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor._cli_progress import live_progress
 from ai_conductor.refine.models import RefineReport
 
 
 def _tidy_line(report: RefineReport) -> str:
-    t = report.tidy
-    if t is None:
+    if report.tidy is None:
         return "skipped (--no-tidy)"
-    if t.status.value == "kept":
-        where = "applied to the checkout" if report.applied else "checkout untouched"
-        return f"kept on branch {t.branch} ({len(t.touched)} file(s); patch {t.patch}); {where}"
-    first = t.reason.strip().splitlines()[0] if t.reason.strip() else ""
-    return f"{t.status.value}" + (f": {first}" if first else "")
+    lines = []
+    for t in report.tidy:
+        if t.status.value == "kept":
+            since = f", unchanged since run {t.unchanged_since[:12]}" if t.unchanged_since else ""
+            lines.append(f"{t.name}: kept on branch {t.branch} ({len(t.touched)} file(s), "
+                         f"{t.lines} line(s){since}; patch {t.patch})")  # fmt: skip
+        else:
+            first = t.reason.strip().splitlines()[0] if t.reason.strip() else ""
+            lines.append(f"{t.name}: {t.status.value}" + (f": {first}" if first else ""))
+    if any(t.status.value == "kept" for t in report.tidy):
+        lines.append("applied to the checkout" if report.applied else "checkout untouched")
+    scope = f"scope: {report.tidy_scope}\n" if report.tidy_scope else ""
+    return scope + "\n".join(lines)
 
 
 def summary(report: RefineReport) -> Table:
@@ -33,6 +41,9 @@ def summary(report: RefineReport) -> Table:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     table.add_row("tidy", Text(_tidy_line(report)))
+    if report.environment is not None:
+        env = report.environment
+        table.add_row("environment", Text(f"{env.describe()} ({env.reason})"))
     types = report.type_report
     if types is None:
         table.add_row("types", "skipped (--no-types)")
@@ -75,17 +86,27 @@ def run_refine(
     as_json: bool,
     backend: str | None = None,
     backend_options: dict[str, object] | None = None,
+    test_env: str = "auto",
+    analysis: Path | None = None,
+    since: str | None = None,
+    all_files: bool = False,
+    allow_api_changes: bool = False,
 ) -> int:
     from ai_conductor.errors import UsageError
     from ai_conductor.refine import refine
+    from ai_conductor.reports import load_analysis
 
     if backend is not None and stack is None:
         raise UsageError("--backend gives advice on stack findings: add --stack NAME")
-    report = refine(
-        codebase, stack=stack, apply=apply, tidy_code=not no_tidy, types=not no_types,
-        test_command=shlex.split(test_command) if test_command is not None else None,
-        test_timeout=test_timeout, backend=backend, backend_options=backend_options,
-    )  # fmt: skip
+    found = load_analysis(analysis) if analysis is not None else None
+    with live_progress(as_json, "refine") as observer:
+        report = refine(
+            codebase, stack=stack, apply=apply, tidy_code=not no_tidy, types=not no_types,
+            test_command=shlex.split(test_command) if test_command is not None else None,
+            test_timeout=test_timeout, backend=backend, backend_options=backend_options,
+            test_env=test_env, analysis=found, since=since, all_files=all_files,
+            allow_api_changes=allow_api_changes, progress=observer,
+        )  # fmt: skip
     if as_json or not sys.stdout.isatty():
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     err = Console(stderr=True)

@@ -99,6 +99,20 @@ FreshOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (no live view).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own logs.")]
+TestEnvOpt = Annotated[
+    str,
+    typer.Option(
+        help="Where the tests run: auto (explicit command > .venv/venv > uv/poetry/hatch/pdm > "
+        "an isolated environment built under $CONDUCTOR_HOME/envs), isolated, tox or nox."
+    ),
+]
+AllowApiOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-api-changes",
+        help="Keep changes that remove public module-level names (discarded by default).",
+    ),
+]
 
 
 @app.command()
@@ -255,7 +269,10 @@ def implement(
     attempts: Annotated[int, typer.Option(min=1, max=10, help="Attempts per change.")] = 3,
     test_command: Annotated[
         str | None,
-        typer.Option(help="The project's test command (default: pytest when detected; '' none)."),
+        typer.Option(
+            help="The project's test command, run as given (default: pytest in the project's "
+            "environment when the project uses it; '' none)."
+        ),
     ] = None,
     test_timeout: Annotated[float, typer.Option(min=1, help="Seconds the tests may take.")] = 600,
     min_severity: Annotated[str, typer.Option(help="Lowest severity to fix.")] = "low",
@@ -265,6 +282,16 @@ def implement(
     concurrency: Annotated[
         int, typer.Option(min=1, max=32, help="Changes worked on at once (one worktree each).")
     ] = 2,
+    test_env: TestEnvOpt = "auto",
+    allow_api_changes: AllowApiOpt = False,
+    all_files: Annotated[
+        bool,
+        typer.Option(
+            "--all-files",
+            help="Lift the size limit of one change (20 files, 500 changed lines): bigger "
+            "changes are kept instead of refused, rule groups are not split by directory.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Propose changes for an analysis' findings and keep only verified ones.
@@ -280,6 +307,23 @@ def implement(
     model says is executed; 429/5xx are retried with backoff behind a circuit breaker; a spent
     budget (--max-tokens/--max-cost/--max-seconds) stops the run cleanly ("stopped" in the
     report). API keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY.
+
+    The tests run in the project's own environment, never the conductor's: --test-command as
+    given; else the project's .venv/ or venv/; else its tool when the lock file is there and
+    the tool installed (uv.lock: uv run; poetry.lock, hatch, pdm.lock: that tool's environment);
+    else an isolated environment built once per dependency set under $CONDUCTOR_HOME/envs
+    (pyproject dependencies, test extras and groups, requirements*.txt; plus pytest when the
+    tests use it) and reused; --test-env tox|nox runs those. A failed build exits 3 naming the
+    command. The report says which environment ran the tests and why.
+
+    Safe to merge: a change that removes a public module-level name (an import, def, class or
+    assignment outside tests and _private modules; __all__ when present) is discarded unless
+    --allow-api-changes; the builtin backend keeps an unused import of such a module as an
+    explicit re-export (import x as x). A change over 20 files or 500 changed lines is refused
+    unless --all-files. Branch names are stable: a re-run with the same findings and the same
+    result leaves the branch as it is ("unchanged since run X"); a different result replaces
+    it (the old tip stays under refs/conductor/previous/ and in its patch file); a branch
+    whose tip someone else committed is never replaced. Progress is shown on a terminal.
     """
     from ai_conductor._cli_implement import run_implement
 
@@ -292,7 +336,8 @@ def implement(
             attempts=attempts, test_command=test_command, test_timeout=test_timeout,
             min_severity=min_severity, as_json=as_json, backend_options=backend_options,
             budget=(max_tokens, max_cost, max_seconds), group_by=group_by,
-            concurrency=concurrency,
+            concurrency=concurrency, test_env=test_env, allow_api_changes=allow_api_changes,
+            all_files=all_files,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
@@ -341,6 +386,21 @@ def refine(
     backend_option: Annotated[
         list[str] | None, typer.Option(help="KEY=VALUE handed to the backend (repeatable).")
     ] = None,
+    test_env: TestEnvOpt = "auto",
+    analysis: Annotated[
+        Path | None,
+        typer.Option(help="Tidy only the files with findings in this analysis.json."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Tidy only the files changed between this git ref and HEAD.")
+    ] = None,
+    all_files: Annotated[
+        bool,
+        typer.Option(
+            "--all-files", help="Tidy every file as one change, however big (no size limit)."
+        ),
+    ] = False,
+    allow_api_changes: AllowApiOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Tidy formatting and imports, report type errors, review the technology stack.
@@ -352,6 +412,12 @@ def refine(
     With --backend, a model adds a recommendation fitted to the project to each stack finding
     (it sees the findings and pyproject.toml / requirements.txt / setup.cfg; its reply is
     shown as text, never executed).
+
+    Reviewable by default: the tidy-up covers the files of --analysis, or those changed
+    --since REF, or every Python file; a result over 20 files or 500 changed lines is split by
+    directory into several verified changes (branches .../tidy-<directory>); --all-files makes
+    one change of everything. Branches are stable and reused when nothing changed. The tests
+    and the type check run in the project's environment (see `conductor implement --help`).
     """
     from ai_conductor._cli_refine import run_refine
 
@@ -361,7 +427,8 @@ def refine(
         code = run_refine(
             codebase, stack=stack, apply=apply, no_tidy=no_tidy, no_types=no_types,
             test_command=test_command, test_timeout=test_timeout, as_json=as_json,
-            backend=backend, backend_options=options,
+            backend=backend, backend_options=options, test_env=test_env, analysis=analysis,
+            since=since, all_files=all_files, allow_api_changes=allow_api_changes,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None

@@ -14,6 +14,8 @@ Hierarchy::
     │   ├── AgentCancelled         the run was stopped while the agent worked (not retryable)
     │   └── CommandFailed          a command exited non-zero (retryable)
     ├── AnalysisToolError          an analyzer tool crashed or printed unreadable output (exit 3)
+    ├── ProjectEnvironmentError    the project's test environment could not be found or built
+    │                              (exit 3): names the command and the tail of its output
     ├── StoreError                 the audit log or a context store failed (exit 3)
     ├── OrchestrationError         the Prefect API would not start or track a run (exit 3)
     └── WorkflowFailed             a run ended with failed, skipped or timed-out tasks (exit 3)
@@ -125,6 +127,11 @@ class CommandFailed(AgentError):
 
 class AnalysisToolError(ConductorError):
     """An analyzer tool failed to run or produced output that cannot be read."""
+
+
+class ProjectEnvironmentError(ConductorError):
+    """The environment the project's tests run in could not be built or is unfit (e.g. its
+    ``.venv`` lacks the test runner); nothing was attempted, so no change was discarded."""
 
 
 class StoreError(ConductorError):

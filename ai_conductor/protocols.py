@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -120,3 +120,29 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, in order."""
         ...
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a long implement or refine run is, for whoever shows progress (the CLI renders it
+    with rich on a terminal; library code only calls the observer)."""
+
+    phase: str
+    """What is happening: ``environment``, ``changes``, ``tidy``, ``types``, ``stack``, ``done``."""
+    done: int = 0
+    """Changes finished (kept, discarded or failed)."""
+    total: int = 0
+    """Changes planned (0 while unknown)."""
+    kept: int = 0
+    discarded: int = 0
+    """Discarded or failed."""
+    current: str = ""
+    """The change (group) an attempt just started on, if any."""
+    attempt: int = 0
+    """That attempt's number."""
+    elapsed: float = 0.0
+    """Seconds since the run started."""
+
+
+ProgressObserver = Callable[[RunProgress], None]
+"""Called from worker threads with each step; must be quick and must not raise."""

@@ -160,6 +160,14 @@ class Settings(BaseSettings):
     airbyte_block: str | None = None
     """Name of an ``AirbyteCredentials`` Prefect block to take the Airbyte settings from."""
 
+    env_installer: Literal["auto", "uv", "pip"] = "auto"
+    """What builds the isolated test environment of a project without its own: ``uv``,
+    ``pip`` (venv + pip), or ``auto``: uv when it is installed and pip's configuration names
+    no index uv would not see (uv does not read pip.conf or PIP_INDEX_URL)."""
+
+    env_build_timeout: float = Field(default=1800.0, gt=0)
+    """Seconds one build step of a project's test environment (venv, install, sync) may take."""
+
     server_allow_commands: bool = False
     """Let MCP/HTTP callers run workflows with command or import-path agents, or the command
     implementer backend (remote code execution: only for trusted callers)."""

@@ -30,6 +30,19 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# Projects' test environments are built offline: pip and uv install only from a session
+# wheelhouse (pytest and its dependencies repacked from this interpreter; tests add their own
+# tiny wheels to WHEELS), never from an index.
+WHEELS = _SESSION_DIR / "wheels"
+sys.path.insert(0, str(REPO))
+from tests.environment._wheels import wheelhouse  # noqa: E402
+
+wheelhouse(WHEELS)
+for _tool in ("PIP", "UV"):
+    os.environ[f"{_tool}_NO_INDEX"] = "1"
+    os.environ[f"{_tool}_FIND_LINKS"] = str(WHEELS)
+os.environ["UV_CACHE_DIR"] = str(_SESSION_DIR / "uv-cache")
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)

@@ -19,6 +19,13 @@ class _Inputs(BaseModel):
     test_timeout: float = Field(default=600, gt=0)
     apply: bool = False
     """Apply verified changes to the checkout (refused on conflicting local edits)."""
+    test_env: Literal["auto", "isolated", "tox", "nox"] = "auto"
+    """Where the tests run: ``auto`` (the project's venv, its tool, else an isolated
+    environment under $CONDUCTOR_HOME/envs), ``isolated``, ``tox`` or ``nox``."""
+    allow_api_changes: bool = False
+    """Keep changes that remove public module-level names (discarded by default)."""
+    all_files: bool = False
+    """Lift the size limit of one change (20 files, 500 changed lines)."""
 
     @classmethod
     def problems(cls, inputs: Mapping[str, Any]) -> list[str]:
@@ -76,6 +83,11 @@ LEVELS = {"conservative": Severity.HIGH, "balanced": Severity.MEDIUM, "aggressiv
 
 
 class RefineInputs(_Inputs):
+    since: str | None = None
+    """Tidy only the files changed between this git ref and HEAD."""
+    analysis: str | None = None
+    """Tidy only the files with findings in this analysis.json (default: the upstream
+    analyzer task's output, when the task depends on one)."""
     stack: str | None = None
     """Review dependencies and configuration for this stack (see `conductor refine --help`)."""
 

@@ -123,6 +123,9 @@ class ImplementerAgent:
             workflow_id=context.workflow_id,
             task_id=context.task_id,
             budget=Budget(**inputs.budget.model_dump()),
+            test_env=inputs.test_env,
+            allow_api_changes=inputs.allow_api_changes,
+            all_files=inputs.all_files,
         )
         return implement(analysis, context.codebase, options).model_dump(mode="json")
 
@@ -133,7 +136,9 @@ class RefinerAgent:
 
     Inputs (optional, see :class:`~ai_conductor.agents.inputs.RefineInputs`): ``stack``,
     ``apply``, ``tidy`` (default true), ``types`` (default true), ``test_command`` (argv
-    list), ``test_timeout``. An agent ``backend`` other than builtin (``openai``,
+    list), ``test_timeout``, ``test_env``, ``since``, ``analysis``, ``all_files``,
+    ``allow_api_changes``. The tidy-up covers the upstream analysis' files when the task
+    depends on an analyzer. An agent ``backend`` other than builtin (``openai``,
     ``anthropic``; ``options`` as for the implementer) adds a model's advice to stack findings.
     """
 
@@ -148,10 +153,20 @@ class RefinerAgent:
 
     def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
         from ai_conductor.agents.inputs import RefineInputs
+        from ai_conductor.analysis.models import AnalysisReport
         from ai_conductor.refine import refine
+        from ai_conductor.reports import load_analysis
 
         inputs: RefineInputs = RefineInputs.parse(task.id, task.inputs)
         backend = self.config.backend if inputs.stack else None  # an LLM advises on the stack
+        analysis = None  # the tidy-up's scope: the upstream analysis' files, when there is one
+        if inputs.analysis:
+            analysis = load_analysis(Path(inputs.analysis))
+        elif inputs.since is None and not inputs.all_files:
+            found = [
+                o for o in context.upstream.values() if "schema_version" in o and "findings" in o
+            ]
+            analysis = AnalysisReport.model_validate(found[0]) if found else None
         report = refine(
             context.codebase,
             stack=inputs.stack,
@@ -164,5 +179,10 @@ class RefinerAgent:
             task_id=context.task_id,
             backend=backend if backend and backend != "builtin" else None,
             backend_options=dict(self.config.options),
+            test_env=inputs.test_env,
+            analysis=analysis,
+            since=inputs.since,
+            all_files=inputs.all_files,
+            allow_api_changes=inputs.allow_api_changes,
         )
         return report.model_dump(mode="json")

@@ -2,15 +2,14 @@
 change in an isolated worktree that is kept only when the verification gate passes.
 
 Every attempt, kept or discarded, is recorded in the audit log. Kept changes stay on their
-branch (``conductor/<workflow>/<task>/<group>``) with a patch file; the user's checkout is only
-changed by ``apply=True``, and only with verified patches.
+stable branch (``conductor/<workflow>/<task>/<group>``, reused when a re-run gives the same
+result) with a patch file; the user's checkout is only changed by ``apply=True``, and only with
+verified patches. The tests run in the project's own environment
+(:func:`~ai_conductor.environment.resolve_environment`), resolved once per run.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,27 +21,21 @@ from typing import Any
 from ai_conductor.analysis.engine import check_focus
 from ai_conductor.analysis.files import check_codebase
 from ai_conductor.analysis.models import AnalysisReport, Finding, Severity
-from ai_conductor.errors import AgentError, UsageError
-from ai_conductor.implement.backends import load_backend
-from ai_conductor.implement.backends.base import Backend
+from ai_conductor.environment import ProjectEnvironment, resolve_environment
+from ai_conductor.errors import ConductorError, UsageError
+from ai_conductor.implement import branches
 from ai_conductor.implement.budget import Budget
-from ai_conductor.implement.edits import apply_edits
-from ai_conductor.implement.guard import refusal
-from ai_conductor.implement.history import History
-from ai_conductor.implement.models import (
-    Attempt,
-    AttemptStatus,
-    ChangeRequest,
-    ChangeResult,
-    ImplementReport,
-    Verification,
-)
+from ai_conductor.implement.change import Runner, change_summary
+from ai_conductor.implement.models import AttemptStatus, ChangeResult, ImplementReport
+from ai_conductor.implement.progress import Tracker
 from ai_conductor.implement.reclaim import claimed
-from ai_conductor.implement.verify import detect_test_command, verify
-from ai_conductor.implement.workspace import Workspace, apply_patch
+from ai_conductor.implement.review import MAX_FILES, chunk
+from ai_conductor.implement.workspace import apply_patch
+from ai_conductor.protocols import ProgressObserver
 from ai_conductor.settings import Settings, get_settings
 from ai_conductor.store import events as ev
-from ai_conductor.store import open_audit_log
+
+__all__ = ["GROUPINGS", "ImplementOptions", "change_summary", "group", "implement", "select"]
 
 
 @dataclass
@@ -55,7 +48,14 @@ class ImplementOptions:
     min_severity: Severity = Severity.LOW
     attempts: int = 3
     test_command: list[str] | None = None
-    """None: detect (pytest when the project uses it); [] disables tests."""
+    """None: pytest in the project's environment when the project uses it; [] disables tests."""
+    test_env: str = "auto"
+    """Where the tests run: ``auto`` (the project's venv, its tool, else an isolated
+    environment), ``isolated``, ``tox`` or ``nox`` (see :mod:`ai_conductor.environment`)."""
+    allow_api_changes: bool = False
+    """Keep changes that remove public module-level names (see :mod:`.api`)."""
+    all_files: bool = False
+    """Lift the size limit of one change (see :mod:`.review`)."""
     test_timeout: float = 600.0
     apply: bool = False
     concurrency: int = 2
@@ -68,6 +68,8 @@ class ImplementOptions:
     task_id: str = "implement"
     budget: Budget = field(default_factory=Budget)
     """Hard limits for the whole run (tokens, money, wall time); spent -> the run stops."""
+    progress: ProgressObserver | None = None
+    """Called with each step (changes done/total, attempt, kept/discarded, elapsed)."""
 
 
 def select(findings: Sequence[Finding], options: ImplementOptions, backend: str) -> list[Finding]:
@@ -93,134 +95,16 @@ def group(findings: Sequence[Finding], by: str = "file") -> dict[str, list[Findi
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         groups[f"file:{f.path}" if by == "file" else f"rule:{f.tool}:{f.rule_id}"].append(f)
-    return dict(groups)
+    return {name: part for name, found in groups.items() for name, part in _split(name, found)}
 
 
-def _slug(text: str) -> str:
-    """A branch-name component: git refuses '..', a leading or trailing '.', and '.lock'."""
-    slug = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", text))
-    slug = slug.strip("-.")[:80].rstrip("-.")
-    return (slug[:-5] + "-lock" if slug.endswith(".lock") else slug) or "change"
-
-
-class _Run:
-    def __init__(
-        self, analysis: AnalysisReport, root: Path, options: ImplementOptions, settings: Settings
-    ) -> None:
-        self.analysis, self.root, self.options, self.settings = analysis, root, options, settings
-        self.run_id = uuid.uuid4().hex
-        self.backend: Backend = load_backend(options.backend, options.backend_options)
-        self.sink = open_audit_log(settings)
-        self.git_lock = threading.Lock()  # git worktree add/remove on one repo: one at a time
-        self.stopped: str | None = None
-        self.history = History(settings)
-        self.tests = (
-            options.test_command if options.test_command is not None
-            else detect_test_command(root)
-        )  # fmt: skip
-
-    def record(self, group: str, attempt: Attempt, findings: list[Finding]) -> None:
-        tests = attempt.verification.tests if attempt.verification else None
-        self.sink.record(
-            ev.AuditEvent(
-                workflow_id=self.options.workflow_id,
-                task_id=self.options.task_id,
-                agent_role="implementer",
-                run_id=self.run_id,
-                action="attempt",
-                status=attempt.status.value,
-                error_message=None if attempt.status is AttemptStatus.KEPT else attempt.reason,
-                metadata={
-                    "group": group, "attempt": attempt.number, "backend": self.backend.name,
-                    "touched": attempt.touched, "findings": [f.fingerprint for f in findings],
-                    "tests_passed": tests.passed if tests else None, "reason": attempt.reason[:500],
-                },
-            )
-        )  # fmt: skip
-
-    def change(self, name: str, findings: list[Finding]) -> ChangeResult:
-        branch = f"conductor/{self.options.workflow_id}/{self.options.task_id}/{_slug(name)}"
-        with self.git_lock:
-            ws = Workspace.create(
-                self.root, branch, self.settings.home_dir / "worktrees" / self.run_id
-            )
-        result = ChangeResult(
-            group=name, findings=[f.fingerprint for f in findings], status=AttemptStatus.DISCARDED
-        )
-        feedback: str | None = None
-        try:
-            for n in range(1, self.options.attempts + 1):
-                spent = self.options.budget.exceeded()
-                if spent:
-                    self.stopped = spent
-                    result.status = AttemptStatus.ERROR
-                    result.summary = f"stopped: {spent}"
-                    break
-                attempt, patch, fatal = self._attempt(ws, name, findings, n, feedback)
-                result.attempts.append(attempt)
-                self.record(name, attempt, findings)
-                if attempt.status is AttemptStatus.KEPT:
-                    unique = ws.branch.rsplit("/", 1)[-1]  # unique: Workspace suffixes it
-                    path = self.settings.home_dir / "patches" / self.run_id / f"{unique}.patch"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(patch)
-                    path.with_suffix(".md").write_text(
-                        change_summary(name, findings, attempt, ws.branch, self.backend.name)
-                    )
-                    ws.commit(f"{attempt.summary or 'fix findings'} ({name})")
-                    result.status, result.branch, result.patch = (
-                        AttemptStatus.KEPT,
-                        ws.branch,
-                        str(path),
-                    )
-                    result.summary = attempt.summary
-                    break
-                result.status = attempt.status  # discarded or error, until one is kept
-                feedback = attempt.reason
-                ws.reset()
-                if fatal:
-                    break
-        finally:
-            with self.git_lock:
-                ws.remove(keep_branch=result.status is AttemptStatus.KEPT)
-        return result
-
-    def _attempt(
-        self, ws: Workspace, name: str, findings: list[Finding], n: int, feedback: str | None
-    ) -> tuple[Attempt, str, bool]:
-        request = ChangeRequest(
-            group=name, findings=findings, instructions=", ".join(self.options.focus),
-            history=self.history.lookup(findings) if n == 1 else [],
-        )  # fmt: skip
-        try:
-            try:
-                proposal = self.backend.propose(request, ws.path, feedback)
-            except AgentError as exc:  # tokens spent on a failed call still count
-                self.options.budget.charge(getattr(exc, "tokens", 0), getattr(exc, "cost_usd", 0))
-                raise
-            self.options.budget.charge(proposal.tokens, proposal.cost_usd)
-            if proposal.edits:
-                apply_edits(ws.path, proposal.edits)
-            touched = ws.touched()
-            refused = refusal(touched, findings, ws.diff()) if touched else None
-            verdict = (
-                Verification(passed=False, reason=refused) if refused
-                else verify(
-                    ws.path, touched, findings, self.analysis.findings,
-                    test_command=self.tests, test_timeout=self.options.test_timeout,
-                    tools=self.options.tools, settings=self.settings,
-                )
-            )  # fmt: skip
-        except AgentError as exc:
-            why = f"{exc}" + ("" if exc.retryable else " (not retryable)")
-            return Attempt(number=n, status=AttemptStatus.ERROR, reason=why), "", not exc.retryable
-        status = AttemptStatus.KEPT if verdict.passed else AttemptStatus.DISCARDED
-        patch = ws.diff() if verdict.passed else ""
-        attempt = Attempt(
-            number=n, status=status, reason=verdict.reason, touched=touched,
-            verification=verdict, summary=proposal.summary,
-        )  # fmt: skip
-        return attempt, patch, False
+def _split(name: str, found: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """A group over more than ``MAX_FILES`` files, as reviewable groups by directory."""
+    paths = sorted({f.path for f in found})
+    if len(paths) <= MAX_FILES:
+        return [(name, found)]
+    return [(f"{name}@{label}", [f for f in found if f.path in set(files)])
+            for label, files in chunk(paths)]  # fmt: skip
 
 
 def implement(
@@ -229,18 +113,29 @@ def implement(
     options: ImplementOptions | None = None,
     settings: Settings | None = None,
 ) -> ImplementReport:
-    """Fix the selected findings of ``analysis`` in isolated worktrees; keep verified changes."""
+    """Fix the selected findings of ``analysis`` in isolated worktrees; keep verified changes.
+
+    Raises :class:`~ai_conductor.errors.ProjectEnvironmentError` (before any change is
+    attempted) when the project's test environment cannot be built.
+    """
     options = options or ImplementOptions()
     settings = settings or get_settings()
     root = check_codebase(codebase or Path(analysis.codebase))
-    run = _Run(analysis, root, options, settings)
+    tracker = Tracker(options.progress)
     started = datetime.now(UTC)
+    tracker.step("environment")
+    environment = _environment(root, options, settings)
+    run = Runner(analysis, root, options, settings, environment, tracker)
     groups = group(select(analysis.findings, options, run.backend.name), options.group_by)
+    run.branch_names = branches.names(groups)
     warnings = [] if groups else ["no findings selected: nothing to implement"]
-    if run.tests is None:
-        warnings.append("no test command found: the gate relies on the analyzer only")
+    if environment.test_command is None:
+        warnings.append(
+            f"no test command: the gate relies on the analyzer only ({environment.reason})"
+        )
+    tracker.step("changes", total=len(groups))
     with (
-        claimed(settings.home_dir / "worktrees" / run.run_id) as reclaimed,
+        claimed(run.run_dir) as reclaimed,
         ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool,
     ):
         changes = list(pool.map(lambda item: run.change(*item), groups.items()))
@@ -260,16 +155,35 @@ def implement(
         warnings.append(run.history.problem)
     applied, refused = _apply(run, changes) if options.apply else ([], {})
     run.sink.flush()
+    tracker.step("done")
     budget = options.budget
     return ImplementReport(
         run_id=run.run_id, codebase=str(root), backend=run.backend.name, started_at=started,
         finished_at=datetime.now(UTC), changes=changes, applied=applied, not_applied=refused,
-        warnings=warnings,
+        warnings=warnings, environment=environment,
         stopped=run.stopped, tokens=budget.tokens, cost_usd=round(budget.cost_usd, 6),
     )  # fmt: skip
 
 
-def _apply(run: _Run, changes: list[ChangeResult]) -> tuple[list[str], dict[str, str]]:
+def _environment(root: Path, options: ImplementOptions, settings: Settings) -> ProjectEnvironment:
+    """The project's test environment; a failed build is audited, then raised."""
+    try:
+        return resolve_environment(
+            root, test_command=options.test_command, test_env=options.test_env, settings=settings
+        )
+    except ConductorError as exc:
+        from ai_conductor.store import open_audit_log
+
+        sink = open_audit_log(settings)
+        sink.record(ev.AuditEvent(
+            workflow_id=options.workflow_id, task_id=options.task_id, agent_role="implementer",
+            action="environment", status=ev.FAILED_STATUS, error_message=str(exc)[:2000],
+        ))  # fmt: skip
+        sink.flush()
+        raise
+
+
+def _apply(run: Runner, changes: list[ChangeResult]) -> tuple[list[str], dict[str, str]]:
     """Apply kept patches to the checkout; a refused one (local edits, overlap) is reported,
     audited and skipped: its branch and patch file stay, nothing else is lost."""
     applied: list[str] = []
@@ -294,22 +208,3 @@ def _apply(run: _Run, changes: list[ChangeResult]) -> tuple[list[str], dict[str,
             )
         )  # fmt: skip
     return applied, refused
-
-
-def change_summary(
-    group: str, findings: Sequence[Finding], attempt: Attempt, branch: str, backend: str
-) -> str:
-    """The Markdown note kept beside a patch: what changed, why, which findings, the verdict."""
-    lines = [f"# {group}", "", f"- what: {attempt.summary or 'fix findings'}",
-             f"- who: the {backend} backend, attempt {attempt.number}",
-             f"- branch: `{branch}`", f"- files: {', '.join(attempt.touched)}", "",
-             "## Why: the findings it fixes", ""]  # fmt: skip
-    lines += [f"- `{f.path}:{f.line}` {f.rule_id} ({f.severity.value}): {f.message} "
-              f"[{f.fingerprint[:12]}]" for f in findings]  # fmt: skip
-    lines += [
-        "",
-        "## Verification",
-        "",
-        attempt.verification.reason if attempt.verification else "",
-    ]
-    return "\n".join(lines) + "\n"

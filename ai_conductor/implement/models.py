@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor.analysis.models import Finding
+from ai_conductor.environment.models import ProjectEnvironment
 
 
 class _Model(BaseModel):
@@ -34,6 +35,9 @@ class ChangeRequest(_Model):
     """Extra guidance (focus, the user's notes)."""
     history: list[str] = Field(default_factory=list)
     """Past changes for the same rules from the context store ("kept: ...", "rejected: ...")."""
+    allow_api_changes: bool = False
+    """False: public module-level names must stay (an unused import becomes an explicit
+    re-export instead of being deleted); see :mod:`ai_conductor.implement.api`."""
 
 
 class Proposal(_Model):
@@ -54,6 +58,8 @@ class TestRun(_Model):
     timed_out: bool = False
     duration_s: float = 0.0
     output_tail: str = ""
+    environment: str = ""
+    """Where the tests ran (``ProjectEnvironment.describe()``)."""
 
 
 class Verification(_Model):
@@ -95,12 +101,20 @@ class ChangeResult(_Model):
     """Path of the patch file (kept changes only); a Markdown summary sits beside it (.md)."""
     summary: str = ""
     attempts: list[Attempt] = Field(default_factory=list)
+    unchanged_since: str | None = None
+    """The branch already held this very change (same base, findings and result), made by
+    this earlier run; it was left as it was."""
+    replaced: str | None = None
+    """The branch held a different earlier result: its old tip (now under
+    ``refs/conductor/previous/<branch>``), replaced by this run's change."""
 
 
 class ImplementReport(_Model):
     run_id: str
     codebase: str
     backend: str
+    environment: ProjectEnvironment | None = None
+    """Where the project's tests ran, and how that environment was chosen."""
     started_at: datetime
     finished_at: datetime
     changes: list[ChangeResult] = Field(default_factory=list)

@@ -4,87 +4,59 @@ or above medium in the files it touched, and the project's tests still pass.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ai_conductor.analysis.engine import scan
 from ai_conductor.analysis.models import Finding, Severity
+from ai_conductor.environment import EnvKind, ProjectEnvironment, gate_env
+from ai_conductor.environment._proc import locked
 from ai_conductor.implement.models import TestRun, Verification
 from ai_conductor.settings import Settings
 
+__all__ = ["gate_env", "run_tests", "verify"]
+
 OUTPUT_TAIL = 4000
-PYTEST = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
 
 
-def _ini_has(path: Path, section: str) -> bool:
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return False
-    return parser.has_section(section)
+def explicit(command: list[str] | None) -> ProjectEnvironment:
+    """An environment that runs ``command`` as given (None: no tests; []: tests disabled)."""
+    kind = EnvKind.EXPLICIT if command is not None else EnvKind.NONE
+    return ProjectEnvironment(kind=kind, reason="given", test_command=command)
 
 
-def detect_test_command(path: Path) -> list[str] | None:
-    """pytest when the project looks like it uses it, else None (the gate relies on analysis)."""
-    if (path / "pytest.ini").is_file() or (path / "conftest.py").is_file():
-        return list(PYTEST)
-    pyproject = path / "pyproject.toml"
-    if pyproject.is_file() and "[tool.pytest.ini_options]" in pyproject.read_text(errors="replace"):
-        return list(PYTEST)
-    if _ini_has(path / "setup.cfg", "tool:pytest") or _ini_has(path / "tox.ini", "pytest"):
-        return list(PYTEST)
-    for name in ("tests", "test"):
-        if (path / name).is_dir() and any((path / name).rglob("test_*.py")):
-            return list(PYTEST)
-    return None
+@contextlib.contextmanager
+def _exclusive(environment: ProjectEnvironment) -> Iterator[None]:
+    if not environment.exclusive or not environment.location:
+        yield
+        return
+    with locked(Path(f"{environment.location}.lock")):
+        yield
 
 
-WITHHELD = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "WEAVIATE_API_KEY", "AIRBYTE_API_KEY",
-            "AIRBYTE_CLIENT_SECRET")  # fmt: skip
-"""Secrets the conductor uses that the tests of a changed codebase never see."""
-
-
-def gate_env() -> dict[str, str]:
-    """The environment for the project's tests: the tests run code a model or agent wrote, so
-    the conductor's own secrets (LLM keys, CONDUCTOR_* settings such as the database URL and the
-    API token) are withheld; the project's own variables pass through."""
-    return {
-        k: v for k, v in os.environ.items() if k not in WITHHELD and not k.startswith("CONDUCTOR_")
-    }
-
-
-def run_tests(path: Path, command: list[str], timeout: float) -> TestRun:
-    """Run ``command`` in ``path`` (no shell, own process group, whole group killed on timeout)."""
-    env = {**gate_env(), "PYTHONDONTWRITEBYTECODE": "1"}  # keep the worktree's diff clean
+def run_tests(
+    path: Path, command: list[str], timeout: float, environment: ProjectEnvironment | None = None
+) -> TestRun:
+    """Run ``command`` in ``path`` inside ``environment`` (no shell, own process group, whole
+    group killed on timeout; the conductor's secrets withheld)."""
+    environment = environment or explicit(command)
+    env = {**environment.environ(path, gate_env()), "PYTHONDONTWRITEBYTECODE": "1"}
     started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            command, cwd=path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    except OSError as exc:
-        return TestRun(command=command, output_tail=f"could not start {command[0]!r}: {exc}")
-    timed_out = False
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+    with _exclusive(environment):
         try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:  # a grandchild left the group and holds the pipe
-            proc.kill()
-            out = b""
+            proc = subprocess.Popen(
+                command, cwd=path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        except OSError as exc:
+            return TestRun(command=command, output_tail=f"could not start {command[0]!r}: {exc}")
+        out, timed_out = _wait(proc, timeout)
     text = out.decode("utf-8", "replace")[-OUTPUT_TAIL:]
     if timed_out:
         text += f"\n[timed out after {timeout:g}s; process group killed]"
@@ -92,7 +64,23 @@ def run_tests(path: Path, command: list[str], timeout: float) -> TestRun:
     return TestRun(
         command=command, exit_code=code, passed=code in (0, 5), timed_out=timed_out,
         duration_s=round(time.monotonic() - started, 3), output_tail=text,
+        environment=environment.describe(),
     )  # fmt: skip
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bool]:
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # a grandchild left the group and holds the pipe
+            proc.kill()
+            out = b""
+        return out, True
+    return out, False
 
 
 def _show(command: Sequence[str]) -> str:
@@ -109,12 +97,13 @@ def verify(
     targeted: list[Finding],
     baseline: list[Finding],
     *,
-    test_command: list[str] | None,
+    environment: ProjectEnvironment,
     test_timeout: float,
     tools: Sequence[str] | None = None,
     settings: Settings | None = None,
 ) -> Verification:
-    """The gate's verdict on the workspace after a backend's attempt."""
+    """The gate's verdict on the workspace after a backend's attempt; the tests run in the
+    project's ``environment``."""
     if not touched:
         return Verification(passed=False, reason="the backend changed nothing")
     found = scan(workspace_path, tools=tools, settings=settings).findings
@@ -135,23 +124,24 @@ def verify(
         return Verification(
             passed=False, reason="\n".join(problems), remaining=fingerprints, introduced=introduced
         )
-    command = test_command if test_command is not None else detect_test_command(workspace_path)
+    command = environment.test_command
     if not command:
         why = "tests disabled" if command == [] else "no test command found"
         reason = f"targeted findings gone, nothing new at or above medium, {why}"
         return Verification(passed=True, reason=reason)
-    tests = run_tests(workspace_path, command, test_timeout)
+    tests = run_tests(workspace_path, command, test_timeout, environment)
+    where = environment.describe()
     if not tests.passed:
         what = (
             f"timed out after {test_timeout:g}s"
             if tests.timed_out
             else f"failed (exit {tests.exit_code})"
         )
-        reason = f"tests {what}: {_show(command)}\n{tests.output_tail}"
+        reason = f"tests {what}: {_show(command)} in {where}\n{tests.output_tail}"
         return Verification(passed=False, reason=reason, tests=tests)
     reason = (
         "targeted findings gone, nothing new at or above medium, "
-        f"tests passed ({_show(command)}, {tests.duration_s:.1f}s)"
+        f"tests passed ({_show(command)}, {tests.duration_s:.1f}s, in {where})"
     )
     return Verification(passed=True, reason=reason, tests=tests)
 

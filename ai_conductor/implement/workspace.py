@@ -1,7 +1,8 @@
 """Isolated git worktrees for AI changes, and applying a verified patch to the user's checkout.
 
-The user's checkout is never touched while a backend works: each change gets a worktree on a
-new branch, started from HEAD (uncommitted local changes are deliberately not included).
+The user's checkout is never touched while a backend works: each change gets a detached
+worktree started from HEAD (uncommitted local changes are deliberately not included); a
+verified change becomes a branch only when it is published (:mod:`.branches`).
 A codebase that is not a git repository is first copied into a fresh repository. Every git call
 runs with hooks, fsmonitor and filter drivers disabled (:mod:`ai_conductor._git`), no prompts
 and a timeout.
@@ -14,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,25 +90,26 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 @dataclass
 class Workspace:
-    """An isolated git worktree on a new branch, created from the codebase's HEAD."""
+    """An isolated git worktree at the codebase's HEAD (detached: no branch until a verified
+    change is published with :func:`~ai_conductor.implement.branches.publish`)."""
 
     path: Path
-    branch: str
     base: str
-    """Commit sha the branch started from."""
+    """Commit sha the worktree started from."""
     repo: Path
-    """The git repository that owns the branch (the codebase, or a copy of a non-git tree)."""
+    """The git repository that owns the worktree (the codebase, or a copy of a non-git tree)."""
     owns_repo: bool = False
-    """True when ``repo`` is a copy made for this workspace (removed with it)."""
+    """True when ``repo`` is a copy made for this workspace (removed with it unless a
+    branch was published in it)."""
+    published: bool = False
+    """A branch in ``repo`` points at this workspace's commit."""
 
     @classmethod
-    def create(cls, codebase: Path, branch: str, root: Path) -> Workspace:
-        """A worktree of ``codebase`` at HEAD on ``branch`` (suffixed if taken) under ``root``."""
+    def create(cls, codebase: Path, root: Path, label: str = "workspace") -> Workspace:
+        """A detached worktree of ``codebase`` at HEAD in ``root`` (directory named ``label``)."""
         codebase = expand_user(codebase).resolve()
         if not codebase.is_dir():
             raise UsageError(f"codebase {str(codebase)!r} is not a directory")
-        if _git(codebase, "check-ref-format", "--branch", branch, check=False).returncode:
-            raise UsageError(f"{branch!r} is not a valid git branch name")
         root = expand_user(root).resolve()
         root.mkdir(parents=True, exist_ok=True)
         repo, owned = _toplevel(codebase), False
@@ -122,17 +124,20 @@ class Workspace:
             _git(repo, "commit", "-q", "--allow-empty", "--no-verify", "-m", "ai-conductor base")
         elif _git(repo, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode:
             raise UsageError(f"{repo} has no commits yet; commit once, then run again")
-        name, n = branch, 1
-        while _git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{name}", check=False).stdout:
-            n += 1
-            name = f"{branch}-{n}"
-        path, i = root / _safe(name), 1
+        path, i = root / _safe(label), 1
         while path.exists():
             i += 1
-            path = root / f"{_safe(name)}-{i}"
-        _git(repo, "worktree", "add", "-q", "-b", name, str(path), "HEAD")
+            path = root / f"{_safe(label)}-{i}"
+        _git(repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
         base = _text(_git(path, "rev-parse", "HEAD").stdout).strip()
-        return cls(path=path, branch=name, base=base, repo=repo, owns_repo=owned)
+        return cls(path=path, base=base, repo=repo, owns_repo=owned)
+
+    def original(self, path: str) -> str | None:
+        """``path`` as it was at ``base`` (None when it did not exist or is not text)."""
+        out = _git(self.path, "show", f"{self.base}:{path}", check=False)
+        if out.returncode:
+            return None
+        return _text(out.stdout)
 
     def _stage(self) -> None:
         """Stage every change; a file git refuses to add (say ``.GIT/config``, written by an
@@ -158,27 +163,31 @@ class Workspace:
         _git(self.path, "reset", "-q", "--hard", self.base)
         _git(self.path, "clean", "-q", "-fdx")
 
-    def commit(self, message: str) -> str:
-        """Commit all changes on the branch as a kept change (subject ``KEPT_PREFIX message``)
-        and return the new commit's sha."""
+    def commit(self, message: str, trailers: Mapping[str, str] | None = None) -> str:
+        """Commit all changes as a kept change (subject ``KEPT_PREFIX message``, then git
+        trailers such as ``Conductor-Run``) and return the new commit's sha."""
         self._stage()
-        _git(self.path, "commit", "-q", "--no-verify", "-m", f"{KEPT_PREFIX} {message}")
+        body = "\n".join(f"{k}: {v}" for k, v in (trailers or {}).items())
+        text = f"{KEPT_PREFIX} {message}" + (f"\n\n{body}" if body else "")
+        _git(self.path, "commit", "-q", "--no-verify", "--allow-empty", "-m", text)
         return _text(_git(self.path, "rev-parse", "HEAD").stdout).strip()
 
-    def remove(self, *, keep_branch: bool) -> None:
-        """Remove the worktree (and the branch unless ``keep_branch``); safe to call twice."""
+    def clean(self) -> None:
+        """Drop what ran in the worktree left behind (test artifacts), keep the commit."""
+        _git(self.path, "reset", "-q", "--hard", "HEAD")
+        _git(self.path, "clean", "-q", "-fdx")
+
+    def remove(self) -> None:
+        """Remove the worktree (and a copied repository nothing was published in); safe to
+        call twice."""
         if not self.repo.exists():
             return
         if self.path.exists():
             _git(self.repo, "worktree", "remove", "--force", str(self.path), check=False)
             shutil.rmtree(self.path, ignore_errors=True)
         _git(self.repo, "worktree", "prune")
-        if not keep_branch:
-            ref = f"refs/heads/{self.branch}"
-            if _git(self.repo, "rev-parse", "--verify", "-q", ref, check=False).returncode == 0:
-                _git(self.repo, "branch", "-q", "-D", self.branch)
-            if self.owns_repo:
-                shutil.rmtree(self.repo, ignore_errors=True)
+        if self.owns_repo and not self.published:
+            shutil.rmtree(self.repo, ignore_errors=True)
 
 
 def _patch_files(cwd: Path, patch_file: str) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.tools import find_binary, run_command
+from ai_conductor.environment.project import module_names
 from ai_conductor.errors import AnalysisToolError
 from ai_conductor.refine.deptry_review import Verdict, review
 from ai_conductor.refine.project import LOWER_OPS, NOT_RUNTIME, Project, finding
@@ -61,7 +62,10 @@ def _deptry_argv(p: Project, binary: str, out: Path) -> list[str]:
     argv = [binary, ".", "--json-output", str(out)]
     config = p.pyproject.get("tool", {}).get("deptry", {})
     if "package_module_name_map" not in config:
-        names = ",".join(f"{k}={v}" for k, v in MODULE_NAMES.items())
+        known = {k: [v] for k, v in MODULE_NAMES.items()} | (
+            module_names(p.python) if p.python else {}
+        )  # what the project's environment has installed wins
+        names = ",".join(f"{k}={'|'.join(v)}" for k, v in sorted(known.items()))
         argv += ["--package-module-name-map", names]
     extras = p.pyproject.get("project", {}).get("optional-dependencies", {})
     dev = [name for name in extras if NOT_RUNTIME.search(name)]  # [dev], [test], [docs] extras

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor.analysis.models import Finding
+from ai_conductor.environment.models import ProjectEnvironment
 from ai_conductor.implement.models import Verification
 
 
@@ -23,12 +24,14 @@ class TidyStatus(StrEnum):
     ERROR = "error"
     """ruff could not run or failed before changing anything."""
     UNCHANGED = "unchanged"
-    """Already tidy: ruff changed nothing, no branch left behind."""
+    """Already tidy (ruff changed nothing) or nothing in scope; no branch left behind."""
 
 
 class TidyResult(_Model):
-    """Outcome of ``ruff check --select I --fix`` + ``ruff format`` in a worktree."""
+    """One tidy-up change: ``ruff check --select I --fix`` + ``ruff format`` on its files."""
 
+    name: str = "tidy"
+    """``tidy``, or ``tidy-<directory>`` when the tidy-up was split to stay reviewable."""
     status: TidyStatus
     branch: str | None = None
     """Branch holding the verified tidy-up (kept only)."""
@@ -40,6 +43,12 @@ class TidyResult(_Model):
     """POSIX paths ruff changed."""
     verification: Verification | None = None
     """The gate's verdict (same gate as the implementer)."""
+    lines: int = 0
+    """Changed lines (added plus removed)."""
+    unchanged_since: str | None = None
+    """The branch already held this very tidy-up, made by this earlier run; left as it was."""
+    replaced: str | None = None
+    """The branch's previous tip, replaced by this run's different tidy-up."""
 
 
 class TypeReport(_Model):
@@ -81,10 +90,15 @@ class RefineReport(_Model):
     """Absolute path that was refined."""
     started_at: datetime
     finished_at: datetime
-    tidy: TidyResult | None = None
-    """None when tidying was switched off."""
+    tidy: list[TidyResult] | None = None
+    """The tidy-up's changes (several when it was split to stay reviewable); None when
+    tidying was switched off."""
+    tidy_scope: str = ""
+    """What the tidy-up covered: the analysis' files, the files changed since a ref, or all."""
+    environment: ProjectEnvironment | None = None
+    """Where the tests and the type check ran, and how that environment was chosen."""
     applied: bool = False
-    """The verified tidy-up was applied to the checkout (``apply=True``)."""
+    """Every verified tidy-up change was applied to the checkout (``apply=True``)."""
     not_applied: str | None = None
     """Why the checkout refused the verified tidy-up (``apply=True``; e.g. local edits)."""
     type_report: TypeReport | None = None

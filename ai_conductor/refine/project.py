@@ -64,6 +64,8 @@ class Project:
     files: list[str] = field(default_factory=list)
     """Every file of the codebase (git: tracked or not ignored), relative POSIX paths."""
     warnings: list[str] = field(default_factory=list)
+    python: str | None = None
+    """The project environment's interpreter (deptry learns import names from it)."""
 
     def declared(self, *names: str, runtime_only: bool = False) -> list[Dep]:
         wanted = {canonicalize_name(n) for n in names}

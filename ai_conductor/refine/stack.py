@@ -103,12 +103,14 @@ def stack_checks(stack: str) -> tuple[str, tuple[Check, ...]]:
 
 def review_stack(
     codebase: Path, stack: str, *, advise: Advise | None = None,
-    warnings: list[str] | None = None,
+    warnings: list[str] | None = None, python: str | None = None,
 ) -> list[Finding]:  # fmt: skip
-    """``STACK-*`` findings for ``codebase`` reviewed as ``stack``; notes go to ``warnings``."""
+    """``STACK-*`` findings for ``codebase`` reviewed as ``stack``; notes go to ``warnings``;
+    ``python``: the project environment's interpreter (import names of its packages)."""
     _, selected = stack_checks(stack)
     root = check_codebase(codebase)
     project = load_project(root)
+    project.python = python
     findings = sorted((f for check in selected for f in check(project)), key=Finding.sort_key)
     fingerprint_all(findings, root)
     if advise is not None and findings:

@@ -5,7 +5,8 @@ real bug at run time (``arg-type``, ``union-attr``, ``attr-defined``, ...): cate
 severity medium (not high: mypy without the project's stubs has false positives). Annotation
 hygiene (``no-untyped-def``, ``type-arg``, ``import-untyped``, ...) is maintainability, low.
 mypy reads the project's own configuration; its cache lives under CONDUCTOR_HOME, never in the
-codebase; the project's virtualenv (``.venv``/``venv``), if any, resolves third-party imports.
+codebase; the project's environment (the one its tests run in, see
+:mod:`ai_conductor.environment`) resolves third-party imports through ``--python-executable``.
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ def _config(root: Path) -> tuple[bool, bool]:
     return False, False
 
 
-def _argv(binary: str, root: Path, json_out: bool, settings: Settings) -> list[str]:
+def _argv(
+    binary: str, root: Path, json_out: bool, settings: Settings, python: str | None
+) -> list[str]:
     cache = settings.home_dir / "cache" / "mypy" / hashlib.sha256(bytes(root)).hexdigest()[:16]
     argv = [binary, *FLAGS, "--cache-dir", str(cache), *(["-O", "json"] if json_out else [])]
-    python = next((p for p in (root / ".venv" / "bin" / "python", root / "venv" / "bin" / "python")
-                   if p.is_file()), None)  # fmt: skip
     if python is not None:
-        argv += ["--python-executable", str(python)]
+        argv += ["--python-executable", python]
     configured, has_targets = _config(root)
     if not configured:
         argv += ["--exclude", r"(^|/)(venv|env|build|dist)/"]
@@ -105,8 +106,11 @@ def _finding(item: dict[str, Any], root: Path) -> Finding:
     )  # fmt: skip
 
 
-def type_report(root: Path, settings: Settings) -> TypeReport:
-    """Run mypy on ``root``; a missing mypy or a mypy that cannot check the code is a note."""
+def type_report(root: Path, settings: Settings, python: str | None = None) -> TypeReport:
+    """Run mypy on ``root``; a missing mypy or a mypy that cannot check the code is a note.
+
+    ``python``: the project environment's interpreter (third-party imports resolve there);
+    None: mypy's own environment."""
     binary = find_binary("mypy")
     if binary is None:
         return TypeReport(available=False, note="mypy not available: pip install mypy")
@@ -117,7 +121,7 @@ def type_report(root: Path, settings: Settings) -> TypeReport:
         json_out = False
     try:
         done = subprocess.run(
-            _argv(binary, root, json_out, settings), cwd=root, stdin=subprocess.DEVNULL,
+            _argv(binary, root, json_out, settings, python), cwd=root, stdin=subprocess.DEVNULL,
             capture_output=True, text=True, encoding="utf-8", errors="replace",
             timeout=MYPY_TIMEOUT, check=False,
         )  # fmt: skip

@@ -209,6 +209,10 @@ def prepare_implement(params: ImplementParams, settings: Settings) -> Prepared:
     def work(run_id: str, progress: Progress) -> Outcome:
         from ai_conductor.implement import implement
 
+        options.progress = lambda p: progress(
+            {"phase": p.phase, "done": p.done, "total": p.total, "kept": p.kept,
+             "discarded": p.discarded}
+        )  # fmt: skip
         report = implement(analysis, codebase, options, settings)
         summary = {
             "implement_run_id": report.run_id,

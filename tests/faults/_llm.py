@@ -1,7 +1,7 @@
 """A misbehaving OpenAI-compatible chat-completions server on loopback.
 
 Each request draws its fate from a seeded generator, in arrival order: a good reply (an edit
-that removes the unused imports of the file the prompt names), or a fault: a reply slower than
+that re-exports the unused imports of the file the prompt names), or a fault: a reply slower than
 the client's timeout, 429 with ``Retry-After``, 500, or garbage (an HTML page with status 200,
 or a completion whose text is not JSON). Every request and its fate are recorded.
 """
@@ -31,12 +31,13 @@ def completion(content: str, prompt: int = 100, completion: int = 20) -> dict[st
 
 
 def fix_for(body: dict[str, Any]) -> str:
-    """The edit removing ``import os`` / ``import sys`` from the file the prompt is about."""
+    """The edit fixing the unused ``import os`` / ``import sys`` of the file the prompt is
+    about the way the prompt asks for a public module: explicit re-exports, not deletions."""
     prompt = json.dumps(body.get("messages", []))
     match = re.search(r"pkg/m\d+\.py", prompt)
     path = match.group(0) if match else "pkg/m0.py"
     return json.dumps({"edits": [{"path": path, "search": "import os\nimport sys\n",
-                                  "replace": ""}]})  # fmt: skip
+                                  "replace": "import os as os\nimport sys as sys\n"}]})  # fmt: skip
 
 
 class _Server(ThreadingHTTPServer):

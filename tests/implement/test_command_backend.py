@@ -101,7 +101,7 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def workspace(repo: Path, tmp_path: Path) -> Path:
     """A real git worktree of ``repo`` on a new branch, as the implementer gives a backend."""
-    return Workspace.create(repo, "conductor/test/command", tmp_path / "worktrees").path
+    return Workspace.create(repo, tmp_path / "worktrees", "command").path
 
 
 PRESET_ARGV = {

@@ -80,7 +80,7 @@ def test_builtin_fixes_autofixable_findings_and_leaves_the_checkout_alone(repo: 
     assert status(repo) == ""
     assert (repo / "calc" / "core.py").read_text() == CORE
     patch = Path(change.patch or "").read_text()
-    assert "-import os" in patch
+    assert "+import os as os" in patch  # a public module's unused import is re-exported
     assert '+    return "calc"' in patch
     note = Path(change.patch or "").with_suffix(".md").read_text()  # what, why, verdict
     assert "# file:calc/core.py" in note
@@ -95,10 +95,18 @@ def test_builtin_fixes_autofixable_findings_and_leaves_the_checkout_alone(repo: 
     assert change.attempts[0].verification.tests is not None
     assert change.attempts[0].verification.tests.passed
     assert attempts(report.run_id) == [("kept", None)]
+    assert report.environment is not None  # where the tests ran, and why, in every record
+    assert report.environment.kind.value == "isolated"
+    assert "an isolated environment built from pytest" in report.environment.reason
+    assert "- tests ran in: isolated environment" in note
+    assert "in isolated environment" in change.attempts[0].verification.reason
+    (row,) = open_audit_log(get_settings()).query(run_id=report.run_id, action="attempt")
+    assert row.metadata["environment"] == "isolated"
+    assert "isolated environment" in row.metadata["environment_reason"]
 
     applied = implement(analysis, repo, ImplementOptions(backend="builtin", apply=True))
     assert applied.applied == ["file:calc/core.py"]
-    assert "import os" not in (repo / "calc" / "core.py").read_text()
+    assert "import os as os\n" in (repo / "calc" / "core.py").read_text()
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                            cwd=repo, capture_output=True, text=True)  # fmt: skip
     assert tests.returncode == 0, tests.stdout
@@ -210,7 +218,7 @@ def test_group_by_rule_makes_one_change_per_rule_and_applies_them_all(repo: Path
     assert sorted(report.applied) == sorted(groups)
     assert report.not_applied == {}
     core = (repo / "calc" / "core.py").read_text()
-    assert "import os" not in core
+    assert "import os as os\n" in core  # re-exported, not deleted
     assert 'return "calc"' in core
 
 
@@ -275,7 +283,7 @@ def test_long_group_names_get_distinct_patch_files(tmp_path: Path) -> None:
     assert len(kept) == 3
     assert len({c.patch for c in kept}) == 3
     assert sorted(report.applied) == sorted(c.group for c in kept)
-    assert all("import os" not in (root / p).read_text() for p in extra)
+    assert all("import os as os\n" in (root / p).read_text() for p in extra)
 
 
 def test_cli_exits_3_when_every_change_failed_before_verification(
@@ -310,3 +318,57 @@ def test_the_gate_runs_the_tests_without_the_conductors_secrets(
     assert run.passed
     assert "must-not-leak" not in run.output_tail
     assert "PROJECT_SETTING" in run.output_tail
+
+
+def test_cli_a_failed_environment_build_exits_3_naming_the_command(
+    repo: Path, tmp_path: Path, conductor_home: Path
+) -> None:
+    (repo / "requirements.txt").write_text("no-such-package-xyz==9\n")
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "deps"], cwd=repo, check=True)
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = tmp_path / "analysis.json"
+    subprocess.run([str(BIN / "conductor"), "analyze", "--codebase", str(repo), "-o", str(out)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    run = subprocess.run([str(BIN / "conductor"), "implement", "--analysis", str(out)],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 3, run.stderr
+    assert "no-such-package-xyz" in run.stderr
+    assert "pip install" in run.stderr
+    assert "Traceback" not in run.stderr
+    rows = open_audit_log(get_settings()).query(action="environment", limit=5)
+    assert [r.status for r in rows] == ["failed"]
+
+
+def test_cli_shows_progress_on_a_terminal_and_stays_quiet_when_piped(
+    repo: Path, tmp_path: Path, conductor_home: Path
+) -> None:
+    import os
+    import pty
+
+    env = cli_env("http://127.0.0.1:9/api", conductor_home)
+    out = tmp_path / "analysis.json"
+    subprocess.run([str(BIN / "conductor"), "analyze", "--codebase", str(repo), "-o", str(out)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    argv = [str(BIN / "conductor"), "implement", "--analysis", str(out)]
+    piped = subprocess.run(argv, env=env, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["changes"]  # machine-readable
+    assert "implement: changes" not in piped.stderr  # no live view when piped
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(argv, env={**env, "COLUMNS": "160", "TERM": "xterm"},
+                            stdin=secondary, stdout=secondary, stderr=secondary)  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "implement: changes" in text  # the live bar: phase, done/total, kept/discarded
+    assert "kept 0 · discarded 0" in text

@@ -17,15 +17,17 @@ from tests.implement.test_workspace import git, make_repo
 KILLED_RUN = """
 import os, signal, sys
 from pathlib import Path
+from ai_conductor.implement.branches import publish
 from ai_conductor.implement.reclaim import claimed
 from ai_conductor.implement.workspace import Workspace
 
 repo, run_dir, branch, keep = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
 with claimed(run_dir):
-    ws = Workspace.create(repo, branch, run_dir)
+    ws = Workspace.create(repo, run_dir, branch.rsplit("/", 1)[-1])
     (ws.path / "app.py").write_text("x = 'half done'\\n")
+    sha = ws.commit("a change", {"Conductor-Run": "killed"})
     if keep == "1":
-        ws.commit("a kept change")
+        publish(ws, branch, sha)
     os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -56,7 +58,7 @@ def test_a_killed_runs_worktrees_are_reclaimed_by_the_next_run(tmp_path: Path) -
     assert worktrees(repo) == [str(repo)]
     assert not root.exists() or list(root.iterdir()) == []  # run3 removed itself too
     branches = git(repo, "branch", "--list", "conductor/*", "--format=%(refname:short)").split()
-    assert branches == ["conductor/wf/fix/b"], "the kept change's branch stays, the other goes"
+    assert branches == ["conductor/wf/fix/b"], "the published change's branch stays"
     assert git(repo, "status", "--porcelain") == ""
 
 

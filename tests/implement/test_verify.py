@@ -10,8 +10,9 @@ import pytest
 
 from ai_conductor.analysis.engine import scan
 from ai_conductor.analysis.models import Finding
+from ai_conductor.environment import resolve_environment, uses_pytest
 from ai_conductor.implement.models import Verification
-from ai_conductor.implement.verify import PYTEST, detect_test_command, run_tests, verify
+from ai_conductor.implement.verify import explicit, run_tests, verify
 from ai_conductor.implement.workspace import Workspace
 
 TOOLS = ["ruff"]
@@ -36,7 +37,7 @@ def project(tmp_path: Path, conductor_home: Path) -> Path:
 
 @pytest.fixture
 def workspace(project: Path, tmp_path: Path) -> Workspace:
-    return Workspace.create(project, "conductor/test/gate", tmp_path / "ws")
+    return Workspace.create(project, tmp_path / "ws", "gate")
 
 
 def findings(project: Path) -> list[Finding]:
@@ -55,9 +56,10 @@ def gate(
     test_command: list[str] | None = None,
     test_timeout: float = 60.0,
 ) -> Verification:
+    env = explicit(test_command) if test_command is not None else resolve_environment(ws.path)
     return verify(
         ws.path, ws.touched(), targeted, baseline,
-        test_command=test_command, test_timeout=test_timeout, tools=TOOLS,
+        environment=env, test_timeout=test_timeout, tools=TOOLS,
     )  # fmt: skip
 
 
@@ -138,7 +140,7 @@ def test_no_test_command_relies_on_the_analyzer(tmp_path: Path, conductor_home: 
     root.mkdir()
     (root / "app.py").write_text(APP)
     baseline = findings(root)
-    ws = Workspace.create(root, "conductor/plain", tmp_path / "ws")
+    ws = Workspace.create(root, tmp_path / "ws", "plain")
     (ws.path / "app.py").write_text("def parse(expr):\n    return expr\n")
     result = gate(ws, rule(baseline, "S307", "app.py"), baseline)
     assert result.passed
@@ -186,8 +188,8 @@ def test_run_tests_missing_program(tmp_path: Path) -> None:
         ({"tests/helpers.py": ""}, False),
     ],
 )
-def test_detect_test_command(tmp_path: Path, files: dict[str, str], expected: bool) -> None:
+def test_uses_pytest(tmp_path: Path, files: dict[str, str], expected: bool) -> None:
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert detect_test_command(tmp_path) == (PYTEST if expected else None)
+    assert uses_pytest(tmp_path) is expected

@@ -45,11 +45,13 @@ def edit(ws: Workspace) -> None:
 def test_worktree_isolation_through_the_lifecycle(repo: Path, tmp_path: Path) -> None:
     (repo / "app.py").write_text("x = 'local edit'\n")  # uncommitted user change
     before = status(repo)
-    ws = Workspace.create(repo, "conductor/wf/task/file-app-py", tmp_path / "ws")
+    branches_before = git(repo, "branch", "--list")
+    ws = Workspace.create(repo, tmp_path / "ws", "file-app-py")
     assert ws.repo == repo.resolve()
-    assert ws.branch == "conductor/wf/task/file-app-py"
+    assert ws.path.name == "file-app-py"
     assert ws.base == git(repo, "rev-parse", "HEAD").strip()
     assert (ws.path / "app.py").read_text() == "x = 1\n"  # starts at HEAD, not the local edit
+    assert git(ws.path, "rev-parse", "--abbrev-ref", "HEAD").strip() == "HEAD"  # detached
     edit(ws)
     assert status(repo) == before
     assert ws.touched() == ["app.py", "new.py", "old.py"]
@@ -61,17 +63,21 @@ def test_worktree_isolation_through_the_lifecycle(repo: Path, tmp_path: Path) ->
     assert ws.touched() == []
     assert ws.diff() == ""
     edit(ws)
-    sha = ws.commit("fix app")
-    assert git(repo, "rev-parse", ws.branch).strip() == sha
+    sha = ws.commit("fix app", {"Conductor-Run": "r1"})
     assert git(repo, "log", "-1", "--format=%s", sha).strip() == "conductor: fix app"
+    assert "Conductor-Run: r1" in git(repo, "log", "-1", "--format=%(trailers)", sha)
     assert ws.touched() == ["app.py", "new.py", "old.py"]  # still measured against base
+    (ws.path / "artifact.txt").write_text("left by the tests\n")
+    ws.clean()
+    assert not (ws.path / "artifact.txt").exists()
+    assert git(ws.path, "rev-parse", "HEAD").strip() == sha  # the commit stays
+    assert ws.original("app.py") == "x = 1\n"
+    assert ws.original("new.py") is None
     assert status(repo) == before
-    ws.remove(keep_branch=True)
-    ws.remove(keep_branch=True)  # idempotent
+    ws.remove()
+    ws.remove()  # idempotent
     assert not ws.path.exists()
-    assert git(repo, "rev-parse", ws.branch).strip() == sha
-    ws.remove(keep_branch=False)
-    assert git(repo, "branch", "--list", ws.branch) == ""
+    assert git(repo, "branch", "--list") == branches_before  # a workspace makes no branch
     assert status(repo) == before
     assert (repo / "app.py").read_text() == "x = 'local edit'\n"
 
@@ -82,30 +88,26 @@ def test_hooks_never_run(repo: Path, tmp_path: Path) -> None:
         script = repo / ".git" / "hooks" / hook
         script.write_text(f"#!/bin/sh\necho {hook} >> '{marker}'\n")
         script.chmod(0o755)
-    ws = Workspace.create(repo, "conductor/hooks", tmp_path / "ws")
+    ws = Workspace.create(repo, tmp_path / "ws", "hooks")
     edit(ws)
     ws.commit("change")
     ws.reset()
-    ws.remove(keep_branch=False)
+    ws.remove()
     assert not marker.exists()
 
 
-def test_branch_name_collision_gets_a_suffix(repo: Path, tmp_path: Path) -> None:
-    git(repo, "branch", "conductor/x")
-    first = Workspace.create(repo, "conductor/x", tmp_path / "ws")
-    second = Workspace.create(repo, "conductor/x", tmp_path / "ws")
-    assert (first.branch, second.branch) == ("conductor/x-2", "conductor/x-3")
+def test_two_workspaces_get_distinct_directories(repo: Path, tmp_path: Path) -> None:
+    first = Workspace.create(repo, tmp_path / "ws", "x")
+    second = Workspace.create(repo, tmp_path / "ws", "x")
     assert first.path != second.path
     for ws in (first, second):
-        ws.remove(keep_branch=False)
+        ws.remove()
 
 
-def test_subdirectory_and_bad_branch_are_refused(repo: Path, tmp_path: Path) -> None:
+def test_a_subdirectory_is_refused(repo: Path, tmp_path: Path) -> None:
     (repo / "pkg").mkdir()
     with pytest.raises(UsageError, match="repository root"):
-        Workspace.create(repo / "pkg", "conductor/a", tmp_path / "ws")
-    with pytest.raises(UsageError, match="branch"):
-        Workspace.create(repo, "bad..name", tmp_path / "ws")
+        Workspace.create(repo / "pkg", tmp_path / "ws", "a")
 
 
 def test_non_git_directory_is_copied_into_a_fresh_repo(tmp_path: Path) -> None:
@@ -119,7 +121,7 @@ def test_non_git_directory_is_copied_into_a_fresh_repo(tmp_path: Path) -> None:
     outside.write_text("secret\n")
     (src / "escape").symlink_to(outside)
     (src / "inside").symlink_to("pkg/mod.py")
-    ws = Workspace.create(src, "conductor/plain", tmp_path / "ws")
+    ws = Workspace.create(src, tmp_path / "ws", "plain")
     assert ws.repo != src
     assert ws.owns_repo
     assert not (src / ".git").exists()
@@ -130,17 +132,17 @@ def test_non_git_directory_is_copied_into_a_fresh_repo(tmp_path: Path) -> None:
     (ws.path / "pkg" / "mod.py").write_text("a = 2\n")
     assert ws.touched() == ["pkg/mod.py"]
     patch = ws.diff()
-    ws.remove(keep_branch=False)
+    ws.remove()
     assert not ws.repo.exists()
     apply_patch(src, patch)
     assert (src / "pkg" / "mod.py").read_text() == "a = 2\n"
 
 
 def test_apply_patch_onto_a_clean_checkout(repo: Path, tmp_path: Path) -> None:
-    ws = Workspace.create(repo, "conductor/apply", tmp_path / "ws")
+    ws = Workspace.create(repo, tmp_path / "ws", "apply")
     edit(ws)
     patch = ws.diff()
-    ws.remove(keep_branch=False)
+    ws.remove()
     apply_patch(repo, patch)
     assert (repo / "app.py").read_text() == "x = 42\n"
     assert (repo / "new.py").read_text() == "z = 3\n"
@@ -148,10 +150,10 @@ def test_apply_patch_onto_a_clean_checkout(repo: Path, tmp_path: Path) -> None:
 
 
 def test_apply_patch_refuses_local_changes_and_conflicts(repo: Path, tmp_path: Path) -> None:
-    ws = Workspace.create(repo, "conductor/apply", tmp_path / "ws")
+    ws = Workspace.create(repo, tmp_path / "ws", "apply")
     edit(ws)
     patch = ws.diff()
-    ws.remove(keep_branch=False)
+    ws.remove()
     (repo / "app.py").write_text("x = 'mine'\n")
     before = status(repo)
     with pytest.raises(UsageError, match=r"app\.py"):

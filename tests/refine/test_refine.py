@@ -60,8 +60,7 @@ def attempt_rows(run_id: str) -> list[tuple[str | None, str, str | None]]:
 
 def test_tidy_is_verified_and_kept_on_a_branch_with_the_checkout_untouched(messy: Path) -> None:
     report = refine(messy, types=False)
-    tidy = report.tidy
-    assert tidy is not None
+    (tidy,) = report.tidy or []
     assert tidy.status.value == "kept", tidy.reason
     assert tidy.branch == "conductor/refine/refine/tidy"
     assert tidy.touched == ["pkg/core.py"]
@@ -79,7 +78,7 @@ def test_tidy_is_verified_and_kept_on_a_branch_with_the_checkout_untouched(messy
     assert "+def add(a, b):" in patch.read_text()
     assert attempt_rows(report.run_id) == [("refiner", "kept", None)]
     summary = open_audit_log(get_settings()).query(run_id=report.run_id, action="refine")
-    assert [(r.agent_role, r.metadata["tidy"]) for r in summary] == [("refiner", "kept")]
+    assert [(r.agent_role, r.metadata["tidy"]) for r in summary] == [("refiner", ["kept"])]
     assert "conductor/refine/refine/tidy" in git(messy, "branch", "--list")
     assert git(messy, "worktree", "list").count("\n") == 1  # the worktree itself is gone
 
@@ -119,8 +118,7 @@ def test_a_tidy_up_that_breaks_the_tests_is_discarded_with_the_reason(tmp_path: 
                                             "tests/test_src.py": verbatim,
                                             "pyproject.toml": PYTEST_CONFIG})  # fmt: skip
     report = refine(root, types=False)
-    tidy = report.tidy
-    assert tidy is not None
+    (tidy,) = report.tidy or []
     assert tidy.status.value == "discarded"
     assert tidy.reason.startswith("tests failed")
     assert "test_source_is_verbatim" in tidy.reason
@@ -139,9 +137,9 @@ def test_tidy_code_is_left_unchanged_and_no_branch_remains(tmp_path: Path) -> No
                                          "tests/test_core.py": TESTS,
                                          "pyproject.toml": PYTEST_CONFIG})  # fmt: skip
     report = refine(root, types=False)
-    assert report.tidy is not None
-    assert report.tidy.status.value == "unchanged"
-    assert report.tidy.touched == []
+    (tidy,) = report.tidy or []
+    assert tidy.status.value == "unchanged"
+    assert tidy.touched == []
     assert git(root, "branch", "--list").strip() == "* main"
     assert attempt_rows(report.run_id) == [("refiner", "unchanged", None)]
 
@@ -153,12 +151,12 @@ def test_the_projects_ruff_config_is_respected(tmp_path: Path) -> None:
                                            "tests/test_core.py": "def test_ok():\n    pass\n",
                                            "pyproject.toml": config})  # fmt: skip
     report = refine(root, types=False, test_command=[])
-    assert report.tidy is not None
-    assert report.tidy.status.value == "kept", report.tidy.reason
-    assert "tests disabled" in report.tidy.reason
-    assert report.tidy.verification is not None
-    assert report.tidy.verification.tests is None  # test_command=[]: no tests ran
-    assert "NAME = 'x'" in git(root, "show", f"{report.tidy.branch}:pkg/core.py")
+    (tidy,) = report.tidy or []
+    assert tidy.status.value == "kept", tidy.reason
+    assert "tests disabled" in tidy.reason
+    assert tidy.verification is not None
+    assert tidy.verification.tests is None  # test_command=[]: no tests ran
+    assert "NAME = 'x'" in git(root, "show", f"{tidy.branch}:pkg/core.py")
 
 
 def test_an_unknown_stack_is_a_usage_error_naming_the_known_ones(messy: Path) -> None:
@@ -190,8 +188,10 @@ def test_cli_refine_with_a_stack_prints_json_and_exits_0(
     run = subprocess.run(argv, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
-    assert report["tidy"]["status"] == "kept"
-    assert report["tidy"]["branch"] == "conductor/refine/refine/tidy"
+    (tidy,) = report["tidy"]
+    assert tidy["status"] == "kept"
+    assert tidy["branch"] == "conductor/refine/refine/tidy"
+    assert report["environment"]["kind"] == "isolated"
     assert report["type_report"]["available"] is True
     rules = {f["rule_id"] for f in report["stack"]["findings"]}
     assert {"STACK-PYTHON-EOL", "STACK-PG-PSYCOPG2-BINARY", "STACK-WEAVIATE-MISSING",
@@ -222,8 +222,9 @@ def test_improve_workflow_runs_the_refiner_after_the_implementer(messy: Path) ->
     result = run_spec(REPO / "workflows" / "improve.yaml", codebase=messy)
     assert result.ok, result.summary_line()
     refined = result.results["refine"]
-    assert refined["tidy"]["status"] == "kept", refined["tidy"]["reason"]
-    assert refined["tidy"]["branch"] == "conductor/improve/refine/tidy"
+    (tidied,) = refined["tidy"]
+    assert tidied["status"] == "kept", tidied["reason"]
+    assert tidied["branch"] == "conductor/improve/refine/tidy"
     assert refined["stack"]["name"] == "python"
     assert refined["type_report"]["available"] is True
     assert git(messy, "status", "--porcelain") == ""
@@ -242,7 +243,7 @@ def test_existing_findings_on_lines_the_formatter_joins_do_not_block_the_tidy_up
     before = [f for f in scan(root).findings if f.path == "pkg/core.py"]
     assert any(f.severity.rank >= 2 for f in before)  # eval: at least medium, on "return eval("
     report = refine(root, types=False)
-    assert report.tidy is not None
-    assert report.tidy.status.value == "kept", report.tidy.reason
-    tidied = git(root, "show", f"{report.tidy.branch}:pkg/core.py")
+    (tidy,) = report.tidy or []
+    assert tidy.status.value == "kept", tidy.reason
+    tidied = git(root, "show", f"{tidy.branch}:pkg/core.py")
     assert "    return eval(text)\n" in tidied

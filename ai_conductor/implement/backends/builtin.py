@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ai_conductor.analysis.models import Finding
 from ai_conductor.analysis.tools import find_binary, run_command
 from ai_conductor.errors import AgentError, AgentUnavailable, AnalysisToolError, UsageError
 from ai_conductor.implement.edits import EditRejected, safe_target
 from ai_conductor.implement.models import ChangeRequest, Proposal
+from ai_conductor.implement.reexport import reexport, unused_names
 
 OPTIONS = {"format": bool}
 
@@ -18,7 +21,9 @@ class BuiltinBackend:
     """Applies ruff's safe fixes for the request's fixable ruff findings, in the workspace.
 
     Option ``format`` (default False) also runs ``ruff format`` on those files. Deterministic:
-    feedback is ignored. Findings without a safe fix are left alone.
+    feedback is ignored. Findings without a safe fix are left alone. An unused import (F401) of
+    a public name in a public module is kept as an explicit re-export (``import x as x``)
+    instead of deleted, unless the request allows API changes.
     """
 
     name = "builtin"
@@ -44,6 +49,8 @@ class BuiltinBackend:
         except EditRejected as exc:
             raise _fatal(f"builtin backend: bad finding path: {exc}") from exc
         before = [_content(t) for t in targets]
+        if not request.allow_api_changes:
+            _keep_public_imports(workspace, fixable)
         ruff = find_binary("ruff")
         if ruff is None:
             raise AgentUnavailable("builtin backend needs ruff: pip install ruff")
@@ -70,6 +77,21 @@ class BuiltinBackend:
             run_command("ruff", argv, cwd=workspace)
         except AnalysisToolError as exc:
             raise _fatal(f"builtin backend: {exc}") from exc
+
+
+def _keep_public_imports(workspace: Path, findings: list[Finding]) -> None:
+    """Unused imports of public modules become explicit re-exports (see :mod:`.reexport`)."""
+    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for f in findings:
+        name = unused_names(f.message) if f.rule_id == "F401" else None
+        if name:
+            wanted[f.path][f.line].add(name)
+    for path, lines in wanted.items():
+        target = safe_target(workspace, path)
+        source = target.read_text(encoding="utf-8")
+        changed = reexport(path, source, dict(lines))
+        if changed != source:
+            target.write_text(changed, encoding="utf-8")
 
 
 def _content(path: Path) -> bytes | None:

@@ -28,6 +28,7 @@ from ai_conductor.errors import (
     CommandFailed,
     UsageError,
 )
+from ai_conductor.implement.api import KEEP_API_RULE
 from ai_conductor.implement.models import ChangeRequest, Proposal
 
 # Headless forms, checked against each tool's documentation:
@@ -184,6 +185,8 @@ def build_prompt(request: ChangeRequest, feedback: str | None, most: int = 100) 
     if feedback:
         lines.append(f"Your previous attempt was rejected: {feedback[:4000]}\nAvoid that now.")
     lines.append(RULES)
+    if not request.allow_api_changes:
+        lines.append(KEEP_API_RULE)
     return "\n".join(lines).replace("\0", "")
 
 

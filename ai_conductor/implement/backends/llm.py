@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from ai_conductor.errors import AgentUnavailable, ConfigError, UsageError
+from ai_conductor.implement.api import KEEP_API_RULE
 from ai_conductor.implement.edits import EDITS_JSON_SCHEMA, EditRejected, parse_edits, safe_target
 from ai_conductor.implement.models import ChangeRequest, Edit
 from ai_conductor.settings import get_settings
@@ -228,6 +229,8 @@ def build_messages(
         lines = sorted({f.line for f in request.findings if f.path == path})
         parts.append(_file_block(workspace, path, lines))
         shown += len(parts[-1])
+    if not request.allow_api_changes:
+        parts.append(KEEP_API_RULE)
     if request.history:
         past = "\n".join(f"- {line}" for line in request.history)
         parts.append(f"Past changes for these rules (repeat what was kept, avoid what was "
