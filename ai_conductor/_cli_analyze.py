@@ -50,9 +50,7 @@ def _tool_rows(report: AnalysisReport) -> list[tuple[str, str]]:
     return rows
 
 
-def summary(
-    report: AnalysisReport, *, new_only: bool = False, notes: Sequence[str] = ()
-) -> Table:
+def summary(report: AnalysisReport, *, new_only: bool = False, notes: Sequence[str] = ()) -> Table:
     """One screen: counts by severity and category, history, each tool's coverage, hotspots,
     what a report left out (``notes``) and warnings."""
     s = report.summary

@@ -131,4 +131,3 @@ class AnalysisCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-

@@ -49,7 +49,9 @@ def in_focus(finding: Finding, areas: Sequence[str]) -> bool:
     return not areas or any(a == finding.category.value or a in finding.tags for a in areas)
 
 
-def _bind_python(plugins: Sequence[AnalyzerTool], root: Path, settings: Settings) -> ToolPython | None:
+def _bind_python(
+    plugins: Sequence[AnalyzerTool], root: Path, settings: Settings
+) -> ToolPython | None:
     parsers = [p for p in plugins if isinstance(p, ParsesPython)]
     python = resolve(root, settings) if parsers else None
     for plugin in parsers:
@@ -203,4 +205,3 @@ def analyze(
     if remember:
         memory.record(seen.report, carried=seen.carried)
     return narrow(seen.report, areas, dismissed=seen.dismissed)
-

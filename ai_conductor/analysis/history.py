@@ -63,7 +63,7 @@ def compare(report: AnalysisReport, memory: FindingsMemory) -> Comparison:
     dropped = [f for f in report.findings if f.fingerprint and f.fingerprint in dismissed]
     base = memory.baseline(report.codebase_id)
     if base is None:
-        return Comparison(classify(report, None, dismissed), [], dropped)
+        return Comparison(_classify(report, set(), [], dismissed, copy=False), [], dropped)
     stale = unchecked(report)
     present = {f.fingerprint for f in report.findings if f.fingerprint}
     carry = {fp for fp, tool, path in base.index if fp not in present and stale(tool, path)}
@@ -72,7 +72,8 @@ def compare(report: AnalysisReport, memory: FindingsMemory) -> Comparison:
     gone -= set(dismissed)
     loaded = memory.load(base.run_id, carry | gone) if carry or gone else []
     before = {fp for fp, _, _ in base.index} - carry
-    out = _classify(report, before, [f for f in loaded if f.fingerprint in gone], dismissed)
+    gone_findings = [f for f in loaded if f.fingerprint in gone]
+    out = _classify(report, before, gone_findings, dismissed, copy=False)
     carried = list({f.fingerprint: f for f in loaded if f.fingerprint in carry}.values())
     return Comparison(out, carried, dropped)
 
@@ -95,14 +96,17 @@ def _classify(
     before: set[str],
     earlier: Iterable[Finding],
     dismissed: Mapping[str, Dismissal],
+    *,
+    copy: bool = True,
 ) -> AnalysisReport:
+    """``copy=False`` sets the statuses on the report's own findings (a fresh scan's)."""
     out = report.model_copy()
     present = {f.fingerprint for f in out.findings if f.fingerprint}
-    kept = [
-        f.model_copy(update={"status": EXISTING if f.fingerprint in before else NEW})
-        for f in out.findings
-        if not (f.fingerprint and f.fingerprint in dismissed)
-    ]
+    kept = [f for f in out.findings if not (f.fingerprint and f.fingerprint in dismissed)]
+    if copy:
+        kept = [f.model_copy() for f in kept]
+    for f in kept:
+        f.status = EXISTING if f.fingerprint in before else NEW
     fixed: dict[str, Finding] = {}
     for p in earlier:
         if p.fingerprint not in present and p.fingerprint not in dismissed:
@@ -112,9 +116,14 @@ def _classify(
     return out
 
 
-def summarize(findings: Sequence[Finding], *, fixed: int, dismissed: int, hidden: int = 0) -> Summary:
+def summarize(
+    findings: Sequence[Finding], *, fixed: int, dismissed: int, hidden: int = 0
+) -> Summary:
     """Counts of the reported ``findings``; ``hidden`` existing ones were left out of them."""
-    severities, categories = Counter(f.severity for f in findings), Counter(f.category for f in findings)
+    severities, categories = (
+        Counter(f.severity for f in findings),
+        Counter(f.category for f in findings),
+    )
     return Summary(
         total=len(findings),
         by_severity={s.value: severities[s] for s in Severity if severities[s]},

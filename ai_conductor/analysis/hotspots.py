@@ -39,11 +39,11 @@ def candidates(functions: Sequence[Hotspot]) -> list[Hotspot]:
 def rank_spots(spots: Sequence[Hotspot], root: Path, top: int = TOP) -> list[Hotspot]:
     """The ``top`` of ``spots`` by complexity x (1 + churn)."""
     changes = churn(root) if spots else Counter()
-    ranked = [
-        fn.model_copy(update={"churn": changes.get(fn.path, 0),
-                              "score": float(fn.complexity * (1 + changes.get(fn.path, 0)))})
-        for fn in spots
-    ]  # fmt: skip
-    ranked.sort(key=lambda h: (-h.score, h.path, h.line))
-    return ranked[:top]
-
+    scored = sorted(
+        ((fn.complexity * (1 + changes.get(fn.path, 0)), fn) for fn in spots),
+        key=lambda pair: (-pair[0], pair[1].path, pair[1].line),
+    )
+    return [
+        fn.model_copy(update={"churn": changes.get(fn.path, 0), "score": float(score)})
+        for score, fn in scored[:top]
+    ]

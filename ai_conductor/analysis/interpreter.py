@@ -124,7 +124,9 @@ def declared_minimum(root: Path) -> tuple[Version | None, list[str]]:
     if isinstance(spec, str) and (bound := _lower_bound(spec)):
         found.append((bound, f"pyproject.toml requires-python {spec}"))
     tool = pyproject.get("tool")
-    ruff_configs = [("pyproject.toml [tool.ruff]", tool.get("ruff") if isinstance(tool, dict) else None)]
+    ruff_configs = [
+        ("pyproject.toml [tool.ruff]", tool.get("ruff") if isinstance(tool, dict) else None)
+    ]
     ruff_configs += [(name, _toml(root / name)) for name in ("ruff.toml", ".ruff.toml")]
     for where, config in ruff_configs:
         if target := _ruff_target(config):
@@ -137,7 +139,9 @@ def declared_minimum(root: Path) -> tuple[Version | None, list[str]]:
         found.append(((int(match.group(1)), int(match.group(2))), f".python-version {pinned[0]}"))
     env = project_python(root)
     if env is not None and (version := _venv_version(env)):
-        found.append((version, f"project environment {env.parent.parent.name} (Python {shown(version)})"))
+        found.append(
+            (version, f"project environment {env.parent.parent.name} (Python {shown(version)})")
+        )
     if not found:
         return None, []
     minimum = max(v for v, _ in found)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ai_conductor.analysis.history import Baseline, classify
 from ai_conductor.analysis.memory_schema import (
     Dismissal,
     RunSummary,
@@ -26,13 +27,13 @@ from ai_conductor.analysis.memory_schema import (
     dismissals,
     finding_row,
     findings,
+    findings_raw,
     guard,
     latest_run,
     run_summary,
     scrub,
     upsert_dismissal,
 )
-from ai_conductor.analysis.history import Baseline, classify
 from ai_conductor.analysis.models import AnalysisReport, Finding, FindingStatus, Severity
 from ai_conductor.errors import UsageError
 from ai_conductor.settings import Settings
@@ -96,7 +97,7 @@ class FindingsMemory:
     def load(self, run_id: str, fingerprints: Iterable[str]) -> list[Finding]:
         """The current findings of ``run_id`` with these fingerprints, in stored order."""
         wanted = sorted(set(fingerprints))
-        rows: list[tuple[int, Any]] = []
+        rows: list[Any] = []
         with guard(self.engine), self.engine.connect() as conn:
             for i in range(0, len(wanted), _IN):
                 rows += conn.execute(
@@ -173,7 +174,7 @@ class FindingsMemory:
             conn.execute(delete(analysis_runs).where(_R.id == report.run_id))
             conn.execute(insert(analysis_runs), run)
             if rows:
-                conn.execute(insert(findings), rows)  # one executemany
+                conn.execute(insert(findings_raw), rows)  # one executemany
 
     def runs(self, codebase_id: str | None = None, limit: int = 20) -> list[RunSummary]:
         """Stored runs, newest first."""
@@ -234,4 +235,3 @@ class FindingsMemory:
                 .limit(1)
             )
             return Finding.model_validate(conn.scalars(latest).one())
-

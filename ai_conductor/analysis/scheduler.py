@@ -77,12 +77,17 @@ class _Scheduler:
             self.pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self.pool
 
-    def submit(self, tool: AnalyzerTool, files: list[str]) -> list[tuple[cf.Future[ToolResult], list[str]]]:
+    def submit(
+        self, tool: AnalyzerTool, files: list[str]
+    ) -> list[tuple[cf.Future[ToolResult], list[str]]]:
         root = str(self.fileset.root)
         if not tool.parallel or len(files) <= MIN_CHUNK:
             return [(self.threads.submit(_run_chunk, tool, root, files), files)]
         # a daemonic process (a Dask worker, say) may not start a process pool: use threads
-        in_procs = not getattr(tool, "in_subprocess", False) and not multiprocessing.current_process().daemon
+        in_procs = (
+            not getattr(tool, "in_subprocess", False)
+            and not multiprocessing.current_process().daemon
+        )
         executor = self._procs() if in_procs else self.chunk_threads
         parts = self.workers * (2 if in_procs else 1)
         return [
@@ -97,7 +102,9 @@ class _Scheduler:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start(tool: AnalyzerTool, fileset: FileSet, cache: AnalysisCache) -> tuple[ToolOutcome, list[str]]:
+def _start(
+    tool: AnalyzerTool, fileset: FileSet, cache: AnalysisCache
+) -> tuple[ToolOutcome, list[str]]:
     """The tool's outcome from the cache, and the files still to analyse."""
     version = tool.version()
     outcome = ToolOutcome(ToolRun(name=tool.name, version=version))

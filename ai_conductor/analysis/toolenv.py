@@ -129,14 +129,19 @@ def ensure(candidate: Candidate, settings: Settings) -> ToolPython:
     failed = env.with_name(env.name + ".failed")
     with contextlib.suppress(OSError, ValueError):
         if time.time() - failed.stat().st_mtime < RETRY_AFTER_S:
-            raise ToolEnvError(failed.read_text(encoding="utf-8").strip() + f" (retried after an hour, or delete {failed})")
+            raise ToolEnvError(
+                failed.read_text(encoding="utf-8").strip()
+                + f" (retried after an hour, or delete {failed})"
+            )
     env.parent.mkdir(parents=True, exist_ok=True)
     with _locked(env.with_name(env.name + ".lock")):
         if (ready := _ready(env)) is not None:
             return ready
         try:
             version = _probe(candidate.executable)
-            if candidate.origin != "setting" and version.split(".")[:2] != shown(candidate.version).split("."):
+            if candidate.origin != "setting" and version.split(".")[:2] != shown(
+                candidate.version
+            ).split("."):
                 raise ToolEnvError(f"it runs Python {version}, not {shown(candidate.version)}")
             _build(candidate.executable, env, versions)
         except ToolEnvError as exc:
@@ -158,7 +163,9 @@ def _run(argv: list[str], what: str, timeout: float) -> str:
     except (OSError, subprocess.SubprocessError) as exc:
         raise ToolEnvError(f"{what} failed: {exc}") from None
     if done.returncode != 0:
-        raise ToolEnvError(f"{what} failed (exit {done.returncode}): {_gist(done.stderr or done.stdout)}")
+        raise ToolEnvError(
+            f"{what} failed (exit {done.returncode}): {_gist(done.stderr or done.stdout)}"
+        )
     return done.stdout
 
 

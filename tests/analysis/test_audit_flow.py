@@ -71,7 +71,7 @@ def test_audit_yaml_runs_the_analyzer_role_and_reuses_it(tmp_path: Path) -> None
     first = run_spec(REPO / "workflows" / "audit.yaml", codebase=code)
     assert first.ok, first.summary_line()
     output = first.results["analyze"]
-    assert output["schema_version"] == "1.0"
+    assert output["schema_version"] == "1.1"
     assert output["findings"]
     assert set(output["focus"]) == {"security", "bugs", "complexity", "performance"}
     second = run_spec(REPO / "workflows" / "audit.yaml", codebase=code)

@@ -15,9 +15,9 @@ from typing import Any
 
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.rules import tags_for
+from ai_conductor.analysis.toolenv import ToolPython, current
 from ai_conductor.analysis.tools import batches, binary_version, find_binary, relative, run_command
 from ai_conductor.analysis.tools.base import ToolResult
-from ai_conductor.analysis.toolenv import ToolPython, current
 from ai_conductor.errors import AnalysisToolError
 
 LEVELS = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}

@@ -1,10 +1,10 @@
 """radon: cyclomatic complexity of every block and each file's maintainability index.
 
 radon parses with the interpreter it runs under, so it runs as a small worker script
-(``analysis/workers/radon_measure.py``) under the interpreter chosen for the codebase (see ``analysis/toolenv.py``):
-3.12 syntax is read by a 3.12 interpreter. Complex functions and unmaintainable files become
-findings; every block's complexity goes into the file's metrics (the hotspot ranking reads them);
-files it cannot parse are failures, counted per file.
+(``analysis/workers/radon_measure.py``) under the interpreter chosen for the codebase (see
+``analysis/toolenv.py``): 3.12 syntax is read by a 3.12 interpreter. Complex functions and
+unmaintainable files become findings; every block's complexity goes into the file's metrics (the
+hotspot ranking reads them); files it cannot parse are failures, counted per file.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 
 from ai_conductor.analysis.models import Category, FileMetrics, Finding, Hotspot, Severity
 from ai_conductor.analysis.rules import tags_for
+from ai_conductor.analysis.toolenv import ToolPython, current
 from ai_conductor.analysis.tools import batches, run_command
 from ai_conductor.analysis.tools.base import ToolResult
-from ai_conductor.analysis.toolenv import ToolPython, current
 from ai_conductor.errors import AnalysisToolError
 
 CC_THRESHOLD = 10
@@ -77,7 +77,9 @@ class RadonTool:
                 for rel, measured in data["files"].items():
                     self._collect(rel, measured, result)
             except (ValueError, KeyError, TypeError, IndexError) as exc:
-                raise AnalysisToolError(f"radon's worker printed output we cannot read: {exc!r}") from exc
+                raise AnalysisToolError(
+                    f"radon's worker printed output we cannot read: {exc!r}"
+                ) from exc
         return result
 
     def _collect(self, rel: str, measured: dict[str, Any], result: ToolResult) -> None:

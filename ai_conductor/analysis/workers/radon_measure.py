@@ -20,23 +20,23 @@ import io
 import json
 import sys
 import tokenize
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 from radon.complexity import add_inner_blocks, cc_rank, cc_visit_ast
 from radon.metrics import h_visit_ast, mi_compute
 from radon.visitors import ComplexityVisitor
 
 _LAYOUT = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
-GRAMMAR = "%d.%d" % sys.version_info[:2]
+GRAMMAR = "{}.{}".format(*sys.version_info[:2])
 
 
-def line_counts(code: str) -> Tuple[int, int, int]:
+def line_counts(code: str) -> tuple[int, int, int]:
     """(source lines, comment lines, lines of strings standing alone as statements)."""
-    code_lines: Set[int] = set()
-    doc_lines: Set[int] = set()
+    code_lines: set[int] = set()
+    doc_lines: set[int] = set()
     comments = 0
     at_start = True
-    pending: Optional[tokenize.TokenInfo] = None
+    pending: tokenize.TokenInfo | None = None
     for tok in tokenize.generate_tokens(io.StringIO(code).readline):
         if tok.type == tokenize.COMMENT:
             comments += 1
@@ -78,7 +78,7 @@ def read_source(path: str) -> str:
     return data.decode(encoding)
 
 
-def measure(path: str) -> Dict[str, Any]:
+def measure(path: str) -> dict[str, Any]:
     """Blocks as ``[name, line, end line, complexity, rank, is_class]`` and the MI."""
     code = read_source(path)
     tree = ast.parse(code)
@@ -95,25 +95,26 @@ def measure(path: str) -> Dict[str, Any]:
 def failure(exc: BaseException) -> str:
     """A short reason, equal for equal causes (summaries group by it)."""
     if isinstance(exc, SyntaxError):
-        return "syntax Python %s cannot parse" % GRAMMAR
+        return f"syntax Python {GRAMMAR} cannot parse"
     if isinstance(exc, RecursionError):
-        return "nested too deeply for Python %s's parser" % GRAMMAR
+        return f"nested too deeply for Python {GRAMMAR}'s parser"
     if isinstance(exc, OSError):
-        return "unreadable: %s" % (exc.strerror or exc)
+        return f"unreadable: {exc.strerror or exc}"
     if isinstance(exc, (UnicodeDecodeError, LookupError)):
-        return "undecodable: %s" % exc
-    return "%s: %s" % (type(exc).__name__, exc)
+        return f"undecodable: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
-def main(paths: List[str]) -> Dict[str, Any]:
-    files: Dict[str, Any] = {}
-    failures: Dict[str, str] = {}
+def main(paths: list[str]) -> dict[str, Any]:
+    files: dict[str, Any] = {}
+    failures: dict[str, str] = {}
     for path in paths:
         try:
             files[path] = measure(path)
         except (OSError, SyntaxError, ValueError, RecursionError, LookupError, MemoryError) as exc:
             failures[path] = failure(exc)
-    return {"python": "%d.%d.%d" % sys.version_info[:3], "files": files, "failures": failures}
+    python = "{}.{}.{}".format(*sys.version_info[:3])
+    return {"python": python, "files": files, "failures": failures}
 
 
 if __name__ == "__main__":
