@@ -114,7 +114,11 @@ def _combine(outcomes: list[ToolOutcome], root: Path) -> _Result:
 
 
 def _results(
-    fileset: FileSet, plugins: Sequence[AnalyzerTool], settings: Settings, progress: Progress | None
+    fileset: FileSet,
+    plugins: Sequence[AnalyzerTool],
+    python: ToolPython | None,
+    settings: Settings,
+    progress: Progress | None,
 ) -> _Result:
     cache = AnalysisCache(settings.home_dir / "cache" / "analysis.sqlite")
     try:
@@ -124,6 +128,9 @@ def _results(
             return _Result.load(*stored)
         workers = settings.analysis_workers or os.cpu_count() or 1
         outcomes = run_tools(fileset, plugins, cache, workers=workers, progress=progress)
+        for plugin, outcome in zip(plugins, outcomes, strict=True):
+            if python is not None and isinstance(plugin, ParsesPython) and outcome.run.available:
+                outcome.run.python = python.version
         result = _combine(outcomes, fileset.root)
         if not any(o.errors for o in outcomes):  # a crashed chunk is retried next time
             cache.put_run(str(fileset.root), key, result.meta(), result.findings)
@@ -162,7 +169,7 @@ def scan(
     plugins = [load_tool(name, (tool_options or {}).get(name)) for name in tools or DEFAULT_TOOLS]
     fileset = collect(root)
     python = _bind_python(plugins, root, settings)
-    result = _results(fileset, plugins, settings, progress)
+    result = _results(fileset, plugins, python, settings, progress)
     return AnalysisReport(
         run_id=uuid.uuid4().hex,
         codebase=str(root),

@@ -108,9 +108,6 @@ def _start(
     """The tool's outcome from the cache, and the files still to analyse."""
     version = tool.version()
     outcome = ToolOutcome(ToolRun(name=tool.name, version=version))
-    python = getattr(tool, "python", None)
-    if python is not None and hasattr(python, "version"):
-        outcome.run.python = str(python.version)
     if version is None:
         outcome.run.available = False
         return outcome, []

@@ -5,20 +5,27 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
 
-MODERN = (
-    "import pickle\n\n"
-    "type Pair[T] = tuple[T, T]\n\n\n"
-    "def first[T](items: list[T]) -> T:\n"
-    "    return items[0]\n\n\n"
-    "def label(names: list[str]) -> str:\n"
-    """    return f"{'\\n'.join(names)} {f"{f"{len(names)}"}"}"\n\n\n"""
-    "def load(data: bytes) -> object:\n"
-    "    return pickle.loads(data)\n"
-)
+MODERN = r"""import pickle
+
+type Pair[T] = tuple[T, T]
+
+
+def first[T](items: list[T]) -> T:
+    return items[0]
+
+
+def label(names: list[str]) -> str:
+    return f"{'\n'.join(names)} {f"{f"{len(names)}"}"}"
+
+
+def load(data: bytes) -> object:
+    return pickle.loads(data)
+"""
 """PEP 695 aliases and generics, PEP 701 f-strings (nested, backslash), and a bandit finding."""
 CLASSIC = "import pickle\n\n\ndef load(data):\n    return pickle.loads(data)\n"
 
@@ -51,10 +58,10 @@ class CrashyTool:
     per_file: bool = field(default=True, init=False)
     parallel: bool = field(default=True, init=False)
     in_subprocess: bool = field(default=True, init=False)
-    chunks: list[list[str]] = field(default_factory=list, init=False)
 
-    _lock = threading.Lock()
-    seen: list[list[str]] = []  # noqa: RUF012 - shared across instances on purpose
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    seen: ClassVar[list[list[str]]] = []
+    """Every chunk any instance was given (the engine may copy tools)."""
 
     def version(self) -> str | None:
         return "1.0"
