@@ -113,10 +113,9 @@ def test_cli_min_coverage_summary_sarif_and_markdown(tmp_path: Path) -> None:
     assert f"bandit (Python {'.'.join(map(str, sys.version_info[:3]))}): 1 of 3 read, " \
         f"2 failed: {SYNTAX} (2)" in texts  # fmt: skip
     per_file = [n for n in notes if n.get("locations")]
-    assert (
-        sorted(n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in per_file)
-        == sorted([*modern_paths(root)] * 2)
-    )  # bandit and radon
+    assert sorted(
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in per_file
+    ) == sorted([*modern_paths(root)] * 2)  # bandit and radon
     schema = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
     if schema.exists():
         import jsonschema  # type: ignore[import-untyped]
