@@ -30,7 +30,12 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """4 for critical down to 0 for info: compare with ``>=`` for gates."""
-        return ["info", "low", "medium", "high", "critical"].index(self.value)
+        return _RANKS[self]
+
+
+_RANKS = {
+    Severity(name): rank for rank, name in enumerate(["info", "low", "medium", "high", "critical"])
+}
 
 
 class Category(StrEnum):

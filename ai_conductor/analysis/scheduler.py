@@ -12,7 +12,6 @@ that crashed (all their files, with the error), and of cached entries.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import heapq
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_conductor.analysis.cache import WHOLE, AnalysisCache, Entry
+from ai_conductor.analysis.chunking import MIN_CHUNK, attribute, chunks
 from ai_conductor.analysis.files import FileSet
 from ai_conductor.analysis.models import FileFailure, ToolRun
 from ai_conductor.analysis.tools.base import AnalyzerTool, ToolResult
@@ -27,8 +27,6 @@ from ai_conductor.errors import AnalysisToolError
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called from the calling thread as work completes."""
-
-MIN_CHUNK = 8
 
 
 @dataclass
@@ -50,18 +48,6 @@ class _Pending:
 def _run_chunk(tool: AnalyzerTool, root: str, files: list[str]) -> ToolResult:
     """Worker entry point (module level, so it pickles for the process pool)."""
     return tool.run(Path(root), files)
-
-
-def chunks(files: list[str], sizes: dict[str, int], parts: int) -> list[list[str]]:
-    """``files`` in at most ``parts`` chunks of about equal bytes (largest file first)."""
-    parts = max(1, min(parts, len(files) // MIN_CHUNK or 1))
-    heap: list[tuple[int, int]] = [(0, i) for i in range(parts)]
-    out: list[list[str]] = [[] for _ in range(parts)]
-    for path in sorted(files, key=lambda p: -sizes.get(p, 0)):
-        load, i = heapq.heappop(heap)
-        out[i].append(path)
-        heapq.heappush(heap, (load + sizes.get(path, 0) + 1, i))
-    return [sorted(c) for c in out if c]
 
 
 class _Scheduler:
@@ -187,7 +173,11 @@ def _drain(
             else:
                 outcome.entries[WHOLE] = Entry(failures=failed)
             continue
-        outcome.errors.extend(f"{tool.name}: {e}" for e in result.errors)
+        named, general = attribute(result.errors, chunk, fileset.root)
+        for path, message in named.items():
+            result.failures.setdefault(path, message)
+        result.errors = general
+        outcome.errors.extend(f"{tool.name}: {e}" for e in general)
         _store(outcome, tool, chunk, result, fileset, cache)
 
 

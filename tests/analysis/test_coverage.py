@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ai_conductor.analysis import scan
+from ai_conductor.analysis.chunking import attribute
 from ai_conductor.analysis.coverage import below, describe
 from ai_conductor.analysis.models import ToolRun
 from ai_conductor.settings import Settings
@@ -172,3 +173,29 @@ def test_old_analysis_json_still_loads(tmp_path: Path) -> None:
     path.write_text(json.dumps(old))
     (run,) = load_analysis(path).tools
     assert (run.files_failed, run.failures, run.python, run.files_total) == (0, [], None, 82)
+
+
+def test_a_plugins_error_naming_a_file_is_that_files_failure(tmp_path: Path) -> None:
+    """vulture (whole-program) only says so in a message: the file is counted, and cached."""
+    pytest.importorskip("vulture")
+    root = tmp_path / "code"
+    root.mkdir()
+    (root / "broken.py").write_text("def broken(:\n    pass\n")
+    (root / "ok.py").write_text("def used():\n    return 1\n\n\nused()\n")
+    for attempt in range(2):
+        report = scan(root, tools=["vulture"], settings=settings(tmp_path / "home"))
+        (run,) = report.tools
+        assert [f.path for f in run.failures] == ["broken.py"], attempt
+        assert "invalid syntax" in run.failures[0].reason
+        assert (run.files_total, run.files_failed, run.error) == (2, 1, None)
+        assert not any("vulture" in w for w in report.warnings)
+    assert run.files_from_cache == 2  # the second scan: read back, failure included
+
+    named, general = attribute(
+        ["semgrep: app/x.py: Syntax error at line 1", f"v: {root}/ok.py:3: bad", "both a.py b.py",
+         "no file at all"],
+        ["app/x.py", "ok.py", "a.py", "b.py"], root,
+    )  # fmt: skip
+    assert named == {"app/x.py": "semgrep: app/x.py: Syntax error at line 1",
+                     "ok.py": f"v: {root}/ok.py:3: bad"}  # fmt: skip
+    assert general == ["both a.py b.py", "no file at all"]
