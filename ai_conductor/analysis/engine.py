@@ -53,9 +53,11 @@ def _bind_python(
     plugins: Sequence[AnalyzerTool], root: Path, settings: Settings
 ) -> ToolPython | None:
     parsers = [p for p in plugins if isinstance(p, ParsesPython)]
-    python = resolve(root, settings) if parsers else None
+    if not parsers:
+        return None
+    python = resolve(root, settings)
     for plugin in parsers:
-        plugin.use_python(python)  # type: ignore[arg-type]
+        plugin.use_python(python)
     return python
 
 
