@@ -142,11 +142,13 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
         keys = publish_artifacts(report)
         failing = gate(report, request.fail_on)
         uncovered = below(report, request.min_coverage)
+        gate_summary: dict[str, Any] = {"fail_on": request.fail_on, "failing": len(failing)}
+        if request.min_coverage is not None:  # the keys appear only with the coverage gate
+            gate_summary |= {"min_coverage": request.min_coverage, "uncovered": uncovered}
         summary = {
             "run_id": report.run_id, "flow_run_id": flow_run_id, "codebase_id": report.codebase_id,
             "summary": report.summary.model_dump(mode="json"), "artifacts": keys,
-            "gate": {"fail_on": request.fail_on, "failing": len(failing),
-                     "min_coverage": request.min_coverage, "uncovered": uncovered},
+            "gate": gate_summary,
         }  # fmt: skip
     except Exception as exc:
         sink.record(ev.AuditEvent(workflow, ev.FINISHED, ev.FAILED_STATUS, agent_role="analyzer",
