@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -13,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ai_conductor._cli_output import CountColumn, where_findings_are
-from ai_conductor.analysis.models import AnalysisReport, FindingStatus, Severity
+from ai_conductor.analysis.models import AnalysisReport, Severity
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "none")
 
@@ -39,8 +40,22 @@ def gate(report: AnalysisReport, fail_on: str) -> list[str]:
     return [f.fingerprint for f in report.findings if f.severity.rank >= level]
 
 
-def summary(report: AnalysisReport) -> Table:
-    """One screen: counts by severity and category, history, tools, top hotspots."""
+def _tool_rows(report: AnalysisReport) -> list[tuple[str, str]]:
+    from ai_conductor.analysis.coverage import describe
+
+    rows = []
+    for run in report.tools:
+        name = f"  {run.name} {run.version or ''}".rstrip()
+        if run.python:
+            name += f" (Python {'.'.join(run.python.split('.')[:2])})"
+        cached = f"; {run.files_from_cache} from cache" if run.available else ""
+        rows.append((name, describe(run) + cached))
+    return rows
+
+
+def summary(report: AnalysisReport, *, new_only: bool = False, notes: Sequence[str] = ()) -> Table:
+    """One screen: counts by severity and category, history, each tool's coverage, hotspots,
+    what a report left out (``notes``) and warnings."""
     s = report.summary
     table = Table(
         title=Text(f"analysis of {report.codebase}"), title_justify="left", show_header=False
@@ -49,7 +64,10 @@ def summary(report: AnalysisReport) -> Table:
     table.add_column()
     sev = ", ".join(f"{k} {v}" for k, v in s.by_severity.items() if v) or "none"
     cat = ", ".join(f"{k} {v}" for k, v in s.by_category.items() if v) or "none"
-    table.add_row("findings", f"{len(report.findings)} reported ({sev})")
+    shown = f"{s.total} reported ({sev})"
+    if new_only:
+        shown += f"; --new-only: {s.existing} existing not listed"
+    table.add_row("findings", shown)
     table.add_row("categories", cat)
     table.add_row(
         "history", f"{s.new} new, {s.existing} existing, {s.fixed} fixed, {s.dismissed} dismissed"
@@ -57,17 +75,15 @@ def summary(report: AnalysisReport) -> Table:
     table.add_row(
         "files", f"{report.files_analyzed} analysed, {len(report.skipped)} skipped"
     )  # fmt: skip
-    for run in report.tools:
-        state = (
-            "not installed" if not run.available
-            else f"{run.files_analyzed} analysed, {run.files_from_cache} from cache"
-        )  # fmt: skip
-        table.add_row(f"  {run.name} {run.version or ''}".rstrip(), state)
+    for name, state in _tool_rows(report):
+        table.add_row(name, Text(state))
     for spot in report.hotspots[:5]:
         where = f"{spot.path}:{spot.line} {spot.name}"
         table.add_row(
             "hotspot", Text(f"{where} (complexity {spot.complexity}, churn {spot.churn})")
         )
+    for note in notes:
+        table.add_row("report", Text(note))
     for warning in report.warnings:
         table.add_row("warning", Text(warning))
     return table
@@ -83,15 +99,19 @@ def run_analyze(
     fail_on: str,
     tools: list[str] | None,
     category: str,
+    min_coverage: float | None = None,
 ) -> int:
     from ai_conductor._home import check_home
     from ai_conductor.analysis import analyze
+    from ai_conductor.analysis.coverage import below, check_min_coverage
+    from ai_conductor.analysis.history import narrow
     from ai_conductor.analysis.trend import stored_trend
     from ai_conductor.reports import append_step_summary, render, to_markdown, write_report
     from ai_conductor.settings import get_settings
 
     settings = get_settings()
     check_home(settings)
+    check_min_coverage(min_coverage)
     err = Console(stderr=True)
     to_stdout = output is None and (fmt is not None or not sys.stdout.isatty())
     fmt = infer_format(fmt, output)
@@ -108,23 +128,24 @@ def run_analyze(
             progress=lambda stage, done, total: bar.update(job, completed=done, total=total),
         )
     if new_only:
-        report = report.model_copy(
-            update={"findings": [f for f in report.findings if f.status is FindingStatus.NEW]}
-        )
-    warnings: list[str] = []
+        report = narrow(report, (), new_only=True)
+    notes: list[str] = []
     trend = stored_trend(report, settings) if fmt == "html" else []
     if output is not None:
-        warnings = write_report(report, output, fmt, category=category, trend=trend)
+        notes = write_report(report, output, fmt, category=category, trend=trend)
     elif to_stdout:  # on a terminal without --format, the summary below is the output
-        text, warnings = render(report, fmt, category=category, trend=trend)
+        text, notes = render(report, fmt, category=category, trend=trend)
         typer.echo(text)
-    for warning in warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     append_step_summary(to_markdown(report), settings)
-    err.print(summary(report))
+    err.print(summary(report, new_only=new_only, notes=notes))
     err.print(where_findings_are(report, output=output, to_stdout=to_stdout, width=err.width))
+    code = 0
     failing = gate(report, fail_on)
     if failing:
         err.print(f"[bold red]gate failed:[/] {len(failing)} finding(s) at or above {fail_on}")
-        return 1
-    return 0
+        code = 1
+    for short in below(report, min_coverage):
+        err.print(f"[bold red]coverage gate failed:[/] {escape(short)} < {min_coverage:g}%",
+                  highlight=False)  # fmt: skip
+        code = 1
+    return code

@@ -173,11 +173,16 @@ def analyze(
         list[str] | None,
         typer.Option(
             help="Report only these areas (repeatable): security, performance, complexity, "
-            "database, api, algorithms, bugs, style."
+            "database, api, algorithms, bugs, style. The history stays one per codebase."
         ),
     ] = None,
     new_only: Annotated[
-        bool, typer.Option("--new-only", help="Report only findings new since the last run.")
+        bool,
+        typer.Option(
+            "--new-only",
+            help="Report only findings new since the last run (the summary counts the "
+            "existing ones it leaves out).",
+        ),
     ] = False,
     fail_on: Annotated[
         str,
@@ -196,12 +201,31 @@ def analyze(
     category: Annotated[
         str, typer.Option(help="SARIF automationDetails category (one per analysis in CI).")
     ] = "ai-conductor",
+    min_coverage: Annotated[
+        float | None,
+        typer.Option(
+            "--min-coverage",
+            metavar="PCT",
+            help="Exit 1 when a tool could read less than PCT% of the files (a file it cannot "
+            "parse, a crashed run, a tool that is not installed).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Analyse a codebase with ruff, bandit and radon: lint, security, complexity, hotspots.
 
     Findings are merged across tools, fingerprinted (stable when lines move), compared with the
-    previous run of the same codebase (new / existing / fixed) and stored; dismissed findings
-    stay out. Unchanged files are not re-analysed (per-file cache under $CONDUCTOR_HOME).
+    previous run of the same codebase (new / existing / fixed) and stored: one history per
+    codebase, whatever --focus (which only filters the report). Dismissed findings stay out.
+    Unchanged files are not re-analysed (per-file cache under $CONDUCTOR_HOME).
+
+    bandit and radon parse with the interpreter they run under: they run under one that can
+    parse the project (its minimum Python from requires-python, ruff's target-version,
+    .python-version or its .venv; found in the project's environment, as python3.X on PATH or
+    in pyenv; a small tool environment is built for it once, from the configured package
+    index). CONDUCTOR_ANALYSIS_PYTHON=current keeps the running interpreter. Every file a
+    tool could not read is counted and named, with the reason (summary, reports).
+
     A one-screen summary goes to stderr; the report goes to --output, or to stdout when
     --format is given or stdout is piped. With GITHUB_STEP_SUMMARY set, the Markdown summary
     is appended to it. Runs without Prefect: use `conductor run` or the audit flow for that.
@@ -216,7 +240,7 @@ def analyze(
             raise UsageError(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_LEVELS)}")
         code = run_analyze(
             codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
-            fail_on=fail_on, tools=tool, category=category,
+            fail_on=fail_on, tools=tool, category=category, min_coverage=min_coverage,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None

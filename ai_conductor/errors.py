@@ -12,6 +12,7 @@ Hierarchy::
     │   ├── AgentUnavailable       the agent exists but cannot run here (not retryable)
     │   ├── AgentTimeout           the agent ran past its deadline (retryable)
     │   ├── AgentCancelled         the run was stopped while the agent worked (not retryable)
+    │   ├── CoverageTooLow         an analyzer tool read less than the task's min_coverage
     │   └── CommandFailed          a command exited non-zero (retryable)
     ├── AnalysisToolError          an analyzer tool crashed or printed unreadable output (exit 3)
     ├── ProjectEnvironmentError    the project's test environment could not be found or built
@@ -111,6 +112,12 @@ class AgentTimeout(AgentError):
 
 class AgentCancelled(AgentError):
     """The run was stopped (workflow timeout or cancel) while the agent was working."""
+
+    retryable = False
+
+
+class CoverageTooLow(AgentError):
+    """An analyzer tool read less of the codebase than the task's ``min_coverage`` asks."""
 
     retryable = False
 

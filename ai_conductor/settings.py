@@ -93,7 +93,22 @@ class Settings(BaseSettings):
     """GitHub Actions' job-summary file; Markdown reports are appended to it when set."""
 
     analysis_workers: int | None = Field(default=None, ge=1)
-    """Processes for slow analyzer tools (default: the number of CPUs)."""
+    """Slow analyzer tools' chunks run at once (default: the number of CPUs)."""
+
+    analysis_python: str = "auto"
+    """The interpreter bandit and radon parse the code with: ``auto`` (one that can parse the
+    project: its minimum Python from requires-python, ruff's target-version, .python-version
+    or its environment; the running one when recent enough, else the project's environment,
+    ``python3.X`` on PATH or pyenv), ``current`` (only the running one), or a path."""
+
+    analysis_tool_envs: Path | None = None
+    """Where the small environments with bandit and radon for other interpreters are built
+    (default ``$CONDUCTOR_HOME/tools``; one per interpreter, from the configured package index)."""
+
+    pyenv_root: Path | None = Field(
+        default=None, validation_alias=AliasChoices("CONDUCTOR_PYENV_ROOT", "PYENV_ROOT")
+    )
+    """pyenv's root, searched for interpreters (default ``~/.pyenv``)."""
 
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("CONDUCTOR_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -211,6 +226,15 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return expand_user(self.home)
+
+    @property
+    def tool_envs_dir(self) -> Path:
+        """The analyzer's tool environments for other interpreters."""
+        return expand_user(self.analysis_tool_envs or self.home_dir / "tools")
+
+    @property
+    def pyenv_root_dir(self) -> Path:
+        return expand_user(self.pyenv_root or Path("~/.pyenv"))
 
     @property
     def results_dir(self) -> Path:

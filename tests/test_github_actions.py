@@ -319,6 +319,24 @@ def test_action_gate_passes_with_fail_on_none_and_upload_off(
     assert int(run.outputs["findings"]) == len(doc["runs"][0]["results"]) > 0
 
 
+def test_action_min_coverage_gate(workspace: Path, tmp_path: Path) -> None:
+    """A file bandit and radon cannot parse: 2 of 3 files read, below min-coverage 90."""
+    (workspace / "src" / "pkg" / "broken.py").write_text("def broken(:\n    pass\n")
+    inputs = {"codebase": "src", "fail-on": "none", "install": "false", "upload": "false",
+              "min-coverage": "90"}  # fmt: skip
+    run = run_action(inputs, workspace, tmp_path)
+    analyze = run.step("Analyze")
+    assert analyze.returncode == 0, analyze.log
+    assert "bandit read 66.7%" in analyze.log
+    assert run.outputs["gate"] == "failed"
+    gate = run.step("Quality gate")
+    assert gate.returncode == 1
+    assert "a tool read less than 90% of the files" in gate.log
+    inputs["min-coverage"] = "60"
+    (tmp_path / "again").mkdir()
+    assert run_action(inputs, workspace, tmp_path / "again").outputs["gate"] == "passed"
+
+
 def test_action_stops_on_a_usage_error(workspace: Path, tmp_path: Path) -> None:
     """Exit 2 from analyze (bad input) fails the Analyze step itself: no upload, no gate."""
     inputs = {"codebase": "src", "fail-on": "severe", "install": "false"}

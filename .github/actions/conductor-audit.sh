@@ -47,6 +47,9 @@ analyze() {
     local sarif="${INPUT_OUTPUT:-$tmp_root/ai-conductor/results.sarif}"
     local args=(analyze --codebase "$codebase" --output "$sarif" --format sarif
         --fail-on "$fail_on" --category "$category")
+    if [[ -n "${INPUT_MIN_COVERAGE:-}" ]]; then
+        args+=(--min-coverage "$INPUT_MIN_COVERAGE")
+    fi
     local focus=()
     IFS=$', \n' read -r -d '' -a focus <<<"${INPUT_FOCUS:-}" || true
     for area in "${focus[@]}"; do
@@ -84,6 +87,9 @@ gate() {
             ;;
         failed)
             local msg="ai-conductor quality gate failed: findings at or above $fail_on"
+            if [[ -n "${INPUT_MIN_COVERAGE:-}" ]]; then
+                msg+=", or a tool read less than ${INPUT_MIN_COVERAGE}% of the files (see the log)"
+            fi
             if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
                 printf '**%s** (%s finding(s) in the report)\n\n' "$msg" "${FINDINGS:-?}" \
                     >>"$GITHUB_STEP_SUMMARY"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ai_conductor.errors import AgentUnavailable
+from ai_conductor.errors import AgentUnavailable, CoverageTooLow
 from ai_conductor.protocols import AgentOutput, TaskContext
 from ai_conductor.spec import AgentConfig, TaskSpec
 
@@ -15,7 +15,8 @@ class AnalyzerAgent:
     """Analyses the task's codebase (ruff, bandit, radon; see `conductor analyze`).
 
     Inputs (all optional): ``focus_areas`` (or ``focus``) list of areas, ``tools`` list of tool
-    names, ``output`` path for an extra report file, ``format`` of that file, ``new_only``.
+    names, ``output`` path for an extra report file, ``format`` of that file, ``new_only``,
+    ``min_coverage`` (a percentage: the task fails when a tool could read less of the files).
     Agent ``options`` may set ``tools`` and per-tool options under ``tool_options``.
     Output: the analysis report (the analysis.json structure), handed to dependent tasks.
     """
@@ -35,10 +36,16 @@ class AnalyzerAgent:
         unknown = [a for a in focus if a.lower() not in FOCUS_AREAS]
         if unknown:
             return [f"unknown focus area(s) {unknown}; known: {', '.join(sorted(FOCUS_AREAS))}"]
+        pct = inputs.get("min_coverage")
+        if pct is not None and (isinstance(pct, bool) or not isinstance(pct, int | float)
+                                or not 0 <= pct <= 100):  # fmt: skip
+            return [f"'min_coverage' must be a percentage from 0 to 100, got {pct!r}"]
         return []
 
     def execute(self, task: TaskSpec, context: TaskContext) -> AgentOutput:
         from ai_conductor.analysis import analyze
+        from ai_conductor.analysis.coverage import below
+        from ai_conductor.analysis.history import narrow
         from ai_conductor.reports import write_report
 
         inputs = task.inputs
@@ -50,12 +57,16 @@ class AnalyzerAgent:
             tool_options=self.config.options.get("tool_options"),
         )
         if inputs.get("new_only"):
-            report = report.model_copy(
-                update={"findings": [f for f in report.findings if f.status.value == "new"]}
-            )
+            report = narrow(report, (), new_only=True)
         if inputs.get("output"):
             write_report(report, Path(str(inputs["output"])), str(inputs.get("format", "json")))
         _publish_if_in_flow(report)
+        uncovered = below(report, inputs.get("min_coverage"))
+        if uncovered:  # after the report is written: it says which files and why
+            raise CoverageTooLow(
+                f"{'; '.join(uncovered)}: below min_coverage {inputs['min_coverage']}% "
+                f"(task {task.id})"
+            )
         return report.model_dump(mode="json")
 
 

@@ -1,177 +1,39 @@
-"""Run the analyzer tools on a codebase: cached per file, slow tools in parallel processes.
+"""Run the analyzer tools on a codebase and build the report.
 
-``run_tools`` is the fast, Prefect-free core (the CLI calls it directly); ``analyze`` adds the
-memory across runs (new / existing / fixed, dismissals) and returns the report.
+``scan`` is the fast, Prefect-free core (the CLI calls it through ``analyze``): tools run from the
+per-file cache (see :mod:`.scheduler`), under an interpreter that can parse the codebase (see
+:mod:`.toolenv`); when nothing changed since the last scan of the codebase, its merged result is
+read back whole (see :mod:`.cache`). ``analyze`` adds the memory across runs (one history per
+codebase: new / existing / fixed, dismissals) and then narrows the report to the focus.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
+import hashlib
+import json
 import os
-import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ai_conductor.analysis import hotspots
-from ai_conductor.analysis.cache import WHOLE, AnalysisCache, Entry
+from ai_conductor.analysis.cache import AnalysisCache
 from ai_conductor.analysis.files import FileSet, check_codebase, collect
-from ai_conductor.analysis.models import AnalysisReport, FileMetrics, Finding, ToolRun
+from ai_conductor.analysis.models import AnalysisReport, Finding, Hotspot, ToolRun
 from ai_conductor.analysis.normalize import fingerprint_all, merge_duplicates
 from ai_conductor.analysis.rules import FOCUS_AREAS, equivalent, tags_for
+from ai_conductor.analysis.scheduler import Progress, ToolOutcome, run_tools
+from ai_conductor.analysis.toolenv import ToolPython, resolve
 from ai_conductor.analysis.tools import DEFAULT_TOOLS, load_tool
-from ai_conductor.analysis.tools.base import AnalyzerTool, ToolResult
-from ai_conductor.errors import AnalysisToolError, UsageError
+from ai_conductor.analysis.tools.base import AnalyzerTool, ParsesPython
+from ai_conductor.errors import UsageError
 from ai_conductor.settings import Settings, get_settings
 
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: called from the calling thread as work completes."""
-
-MIN_CHUNK = 8
-
-
-@dataclass
-class ToolOutcome:
-    run: ToolRun
-    entries: dict[str, Entry] = field(default_factory=dict)
-
-
-def _run_chunk(tool: AnalyzerTool, root: str, files: list[str]) -> ToolResult:
-    """Worker-process entry point (module level, so it pickles)."""
-    return tool.run(Path(root), files)
-
-
-def _chunks(files: list[str], parts: int) -> list[list[str]]:
-    size = max(MIN_CHUNK, -(-len(files) // parts))
-    return [files[i : i + size] for i in range(0, len(files), size)]
-
-
-def _split(result: ToolResult, files: Sequence[str]) -> dict[str, Entry]:
-    entries: dict[str, Entry] = {path: ([], result.metrics.get(path)) for path in files}
-    for f in result.findings:
-        entries.setdefault(f.path, ([], None))[0].append(f)
-    return entries
-
-
-class _Scheduler:
-    """Runs every tool's pending work at once: process pool for slow tools, threads for others."""
-
-    def __init__(self, fileset: FileSet, cache: AnalysisCache, workers: int) -> None:
-        self.fileset, self.cache, self.workers = fileset, cache, workers
-        self.pool: cf.ProcessPoolExecutor | None = None
-        self.threads = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="analyzer")
-
-    def _procs(self) -> cf.ProcessPoolExecutor:
-        if self.pool is None:
-            ctx = multiprocessing.get_context("spawn")  # no fork: the audit writer is a thread
-            self.pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-        return self.pool
-
-    def submit(
-        self, tool: AnalyzerTool, files: list[str]
-    ) -> list[tuple[cf.Future[ToolResult], list[str]]]:
-        root = str(self.fileset.root)
-        # a daemonic process (a Dask worker, say) may not start children: stay on threads
-        can_fork = not multiprocessing.current_process().daemon
-        if tool.parallel and len(files) > MIN_CHUNK and can_fork:
-            return [
-                (self._procs().submit(_run_chunk, tool, root, chunk), chunk)
-                for chunk in _chunks(files, self.workers * 3)
-            ]
-        return [(self.threads.submit(_run_chunk, tool, root, files), files)]
-
-    def close(self) -> None:
-        self.threads.shutdown(wait=True)
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def run_tools(
-    fileset: FileSet,
-    tools: Sequence[AnalyzerTool],
-    cache: AnalysisCache,
-    *,
-    workers: int,
-    progress: Progress | None = None,
-) -> list[ToolOutcome]:
-    """Findings and metrics of every tool for every file, from the cache where possible."""
-    outcomes: list[ToolOutcome] = []
-    pending: dict[cf.Future[ToolResult], tuple[ToolOutcome, AnalyzerTool, str, list[str]]] = {}
-    scheduler = _Scheduler(fileset, cache, workers)
-    try:
-        for tool in tools:
-            version = tool.version()
-            outcome = ToolOutcome(ToolRun(name=tool.name, version=version))
-            outcomes.append(outcome)
-            if version is None:
-                outcome.run.available = False
-                continue
-            key = f"{version}:{tool.config_key()}"
-            wanted = dict(fileset.files) if tool.per_file else {WHOLE: fileset.digest()}
-            outcome.entries = cache.get(tool.name, key, wanted)
-            outcome.run.files_from_cache = len(outcome.entries) if tool.per_file else 0
-            todo = [p for p in fileset.files if p not in outcome.entries] if tool.per_file else (
-                list(fileset.files) if WHOLE not in outcome.entries else []
-            )  # fmt: skip
-            outcome.run.files_analyzed = len(todo)
-            for fut, chunk in scheduler.submit(tool, todo) if todo else []:
-                pending[fut] = (outcome, tool, key, chunk)
-        _drain(pending, fileset, cache, progress)
-    finally:
-        scheduler.close()
-    return outcomes
-
-
-def _drain(
-    pending: dict[cf.Future[ToolResult], tuple[ToolOutcome, AnalyzerTool, str, list[str]]],
-    fileset: FileSet,
-    cache: AnalysisCache,
-    progress: Progress | None,
-) -> None:
-    total, done = len(pending), 0
-    started = time.monotonic()
-    for fut in cf.as_completed(pending):
-        outcome, tool, key, chunk = pending[fut]
-        done += 1
-        try:
-            result = fut.result()
-        except Exception as exc:  # any plugin failure costs that tool's chunk, not the analysis
-            kind = "" if isinstance(exc, AnalysisToolError) else f"{type(exc).__name__}: "
-            outcome.run.error = f"{tool.name}: {kind}{exc}"
-            continue
-
-        if tool.per_file:
-            entries = _split(result, chunk)
-            cacheable = [  # files a tool could not read are retried next time, not cached clean
-                (p, fileset.files[p], e) for p, e in entries.items()
-                if p in fileset.files and not any(p in err for err in result.errors)
-            ]  # fmt: skip
-            cache.put(tool.name, key, cacheable)
-        else:
-            entries = {WHOLE: (result.findings, None)}
-            cache.put(tool.name, key, [(WHOLE, fileset.digest(), entries[WHOLE])])
-        outcome.entries.update(entries)
-        outcome.run.duration_s = round(time.monotonic() - started, 3)
-        if result.errors and not outcome.run.error:
-            outcome.run.error = f"{len(result.errors)} file(s) not analysed: {result.errors[0]}"
-        if progress:
-            progress("analyzing", done, total)
-
-
-def history_key(codebase_id: str, focus: Sequence[str], tools: Sequence[str] | None) -> str:
-    """Runs are compared only with runs that looked at the same things: a focused or
-    tool-restricted run gets its own history, so it never turns the rest into 'fixed'."""
-    key = codebase_id
-    if focus:
-        key += "?focus=" + ",".join(sorted(focus))
-    if tools and sorted(tools) != sorted(DEFAULT_TOOLS):
-        key += ("&" if "?" in key else "?") + "tools=" + ",".join(sorted(tools))
-    return key
+__all__ = ["Progress", "analyze", "check_focus", "in_focus", "scan"]
+RESULT_FORMAT = "1"
+"""Bump when the stored run result changes shape."""
 
 
 def check_focus(focus: Sequence[str]) -> list[str]:
@@ -183,8 +45,112 @@ def check_focus(focus: Sequence[str]) -> list[str]:
     return areas
 
 
-def _in_focus(finding: Finding, areas: Sequence[str]) -> bool:
+def in_focus(finding: Finding, areas: Sequence[str]) -> bool:
     return not areas or any(a == finding.category.value or a in finding.tags for a in areas)
+
+
+def _bind_python(
+    plugins: Sequence[AnalyzerTool], root: Path, settings: Settings
+) -> ToolPython | None:
+    parsers = [p for p in plugins if isinstance(p, ParsesPython)]
+    if not parsers:
+        return None
+    python = resolve(root, settings)
+    for plugin in parsers:
+        plugin.use_python(python)
+    return python
+
+
+def _code_digest() -> str:
+    """Changes whenever the analysis code (merging, tags, fingerprints) may have changed."""
+    from ai_conductor import __version__
+
+    h = hashlib.sha256(f"{__version__}\0{RESULT_FORMAT}".encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        info = path.stat()
+        h.update(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _run_key(fileset: FileSet, plugins: Sequence[AnalyzerTool]) -> str:
+    keys = [(p.name, p.version(), p.config_key() if p.version() else "") for p in plugins]
+    skipped = [(s.path, s.reason) for s in fileset.skipped]
+    blob = json.dumps([fileset.digest(), skipped, keys, _code_digest()])
+    return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class _Result:
+    """What a scan found before focus and history: merged, fingerprinted, sorted."""
+
+    def __init__(self, findings: list[Finding], runs: list[ToolRun], spots: list[Hotspot]) -> None:
+        self.findings, self.runs, self.spots = findings, runs, spots
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "runs": [r.model_dump(mode="json") for r in self.runs],
+            "spots": [s.model_dump(mode="json") for s in self.spots],
+        }
+
+    @classmethod
+    def load(cls, meta: Mapping[str, Any], findings: list[Finding]) -> _Result:
+        runs = [ToolRun.model_validate(r) for r in meta["runs"]]
+        for run in runs:  # read back whole: every file's result came from the cache
+            run.files_from_cache, run.files_analyzed, run.duration_s = run.files_total, 0, 0.0
+        return cls(findings, runs, [Hotspot.model_validate(s) for s in meta["spots"]])
+
+
+def _combine(outcomes: list[ToolOutcome], root: Path) -> _Result:
+    findings: list[Finding] = []
+    spots: list[Hotspot] = []
+    for outcome in outcomes:
+        for entry in outcome.entries.values():
+            findings.extend(entry.findings)
+            if entry.metrics is not None:
+                spots.extend(hotspots.candidates(entry.metrics.functions))
+    for f in findings:
+        f.tags = sorted(set(f.tags) | set(tags_for(f.tool, f.rule_id, f.category)))
+    merged = merge_duplicates(findings, equivalent)
+    fingerprint_all(merged, root)
+    merged.sort(key=Finding.sort_key)
+    return _Result(merged, [o.run for o in outcomes], spots)
+
+
+def _results(
+    fileset: FileSet,
+    plugins: Sequence[AnalyzerTool],
+    python: ToolPython | None,
+    settings: Settings,
+    progress: Progress | None,
+) -> _Result:
+    cache = AnalysisCache(settings.home_dir / "cache" / "analysis.sqlite")
+    try:
+        key = _run_key(fileset, plugins)
+        stored = cache.get_run(str(fileset.root), key)
+        if stored is not None:
+            return _Result.load(*stored)
+        workers = settings.analysis_workers or os.cpu_count() or 1
+        outcomes = run_tools(fileset, plugins, cache, workers=workers, progress=progress)
+        for plugin, outcome in zip(plugins, outcomes, strict=True):
+            if python is not None and isinstance(plugin, ParsesPython) and outcome.run.available:
+                outcome.run.python = python.version
+        result = _combine(outcomes, fileset.root)
+        if not any(o.errors for o in outcomes):  # a crashed chunk is retried next time
+            cache.put_run(str(fileset.root), key, result.meta(), result.findings)
+        return result
+    finally:
+        cache.close()
+
+
+def _warnings(fileset: FileSet, runs: list[ToolRun], python: ToolPython | None) -> list[str]:
+    warnings = [f"no Python files found under {fileset.root}"] if not fileset.files else []
+    for run in runs:
+        if not run.available:
+            warnings.append(f"{run.name} is not installed: its checks were skipped")
+        if run.error:
+            warnings.append(f"{run.name}: {run.error}")
+    if python is not None and python.note:
+        warnings.append(python.note)
+    return warnings
 
 
 def scan(
@@ -204,42 +170,21 @@ def scan(
     root = check_codebase(codebase)
     plugins = [load_tool(name, (tool_options or {}).get(name)) for name in tools or DEFAULT_TOOLS]
     fileset = collect(root)
-    cache = AnalysisCache(settings.home_dir / "cache" / "analysis.sqlite")
-    workers = settings.analysis_workers or os.cpu_count() or 1
-    try:
-        outcomes = run_tools(fileset, plugins, cache, workers=workers, progress=progress)
-    finally:
-        cache.close()
-    findings: list[Finding] = []
-    metrics: dict[str, FileMetrics] = {}
-    warnings = [f"no Python files found under {root}"] if not fileset.files else []
-    for outcome in outcomes:
-        if not outcome.run.available:
-            warnings.append(f"{outcome.run.name} is not installed: its checks were skipped")
-        if outcome.run.error:
-            warnings.append(outcome.run.error)
-        for path, (found, file_metrics) in outcome.entries.items():
-            findings.extend(found)
-            if file_metrics is not None:
-                metrics[path] = file_metrics
-    for f in findings:
-        f.tags = sorted(set(f.tags) | set(tags_for(f.tool, f.rule_id, f.category)))
-    merged = [f for f in merge_duplicates(findings, equivalent) if _in_focus(f, areas)]
-    fingerprint_all(merged, root)
-    merged.sort(key=Finding.sort_key)
+    python = _bind_python(plugins, root, settings)
+    result = _results(fileset, plugins, python, settings, progress)
     return AnalysisReport(
         run_id=uuid.uuid4().hex,
         codebase=str(root),
-        codebase_id=history_key(codebase_id or str(root), areas, tools),
+        codebase_id=codebase_id or str(root),
         started_at=started,
         finished_at=datetime.now(UTC),
         focus=areas,
-        tools=[o.run for o in outcomes],
+        tools=result.runs,
         files_analyzed=len(fileset.files),
         skipped=fileset.skipped,
-        findings=merged,
-        hotspots=hotspots.rank(metrics, root),
-        warnings=warnings,
+        findings=[f for f in result.findings if in_focus(f, areas)],
+        hotspots=hotspots.rank_spots(result.spots, root),
+        warnings=_warnings(fileset, result.runs, python),
     )
 
 
@@ -248,34 +193,24 @@ def analyze(
     *,
     remember: bool = True,
     settings: Settings | None = None,
+    focus: Sequence[str] = (),
     **options: Any,
 ) -> AnalysisReport:
-    """Scan, then compare with the previous run of the same codebase and store this one.
+    """Scan, compare with the codebase's history, store this run, then narrow to ``focus``.
 
-    Statuses become new / existing, the previous run's vanished findings are listed as fixed,
-    dismissed findings are left out (and counted). ``options`` are those of :func:`scan`.
+    The history is one per codebase whatever the focus: every finding is compared and stored,
+    and the focus only filters the report. Statuses become new / existing, the previous run's
+    vanished findings are listed as fixed, dismissed findings are left out (and counted).
+    ``options`` are those of :func:`scan`.
     """
-    from ai_conductor.analysis.memory import FindingsMemory, classify
+    from ai_conductor.analysis.history import compare, narrow
+    from ai_conductor.analysis.memory import FindingsMemory
 
     settings = settings or get_settings()
+    areas = check_focus(focus)
     report = scan(codebase, settings=settings, **options)
     memory = FindingsMemory.open(settings)
-    previous = memory.previous_findings(report.codebase_id)
-    incomplete = {t.name for t in report.tools if not t.available or t.error}
-    if previous is not None:  # what this run could not re-check is not 'fixed'
-        skipped = {s.path for s in report.skipped}
-        previous = [
-            f for f in previous
-            if _in_focus(f, report.focus) and f.tool not in incomplete and f.path not in skipped
-        ]  # fmt: skip
-    report = classify(report, previous, memory.dismissed())
+    seen = compare(report, memory)
     if remember:
-        memory.record(report)
-    return report
-
-
-def by_path(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
-    grouped: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        grouped[f.path].append(f)
-    return grouped
+        memory.record(seen.report, carried=seen.carried)
+    return narrow(seen.report, areas, dismissed=seen.dismissed)

@@ -29,6 +29,8 @@ class FileSet:
     files: dict[str, str] = field(default_factory=dict)
     """Relative POSIX path -> content hash (blake2b hex), in sorted order."""
     skipped: list[SkippedFile] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Relative POSIX path -> size in bytes (to balance the tools' chunks)."""
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -112,6 +114,7 @@ def collect(root: Path) -> FileSet:
             result.skipped.append(SkippedFile(path=shown, reason=why or "unreadable"))
         else:
             result.files[rel] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            result.sizes[rel] = len(data)
     return result
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 
 from ai_conductor._git import git_env
-from ai_conductor.analysis.models import FileMetrics, Hotspot
+from ai_conductor.analysis.models import Hotspot
 
 TOP = 20
 MIN_COMPLEXITY = 6
@@ -31,17 +31,19 @@ def churn(root: Path) -> Counter[str]:
     return Counter(line for line in out.splitlines() if line.endswith(".py"))
 
 
-def rank(metrics: Mapping[str, FileMetrics], root: Path, top: int = TOP) -> list[Hotspot]:
-    """The ``top`` functions by complexity x (1 + churn)."""
-    changes = churn(root)
-    spots = []
-    for path, file_metrics in metrics.items():
-        for fn in file_metrics.functions:
-            if fn.complexity < MIN_COMPLEXITY:
-                continue
-            n = changes.get(path, 0)
-            spots.append(
-                fn.model_copy(update={"churn": n, "score": float(fn.complexity * (1 + n))})
-            )
-    spots.sort(key=lambda h: (-h.score, h.path, h.line))
-    return spots[:top]
+def candidates(functions: Sequence[Hotspot]) -> list[Hotspot]:
+    """The functions complex enough to rank (the others never make the list)."""
+    return [fn for fn in functions if fn.complexity >= MIN_COMPLEXITY]
+
+
+def rank_spots(spots: Sequence[Hotspot], root: Path, top: int = TOP) -> list[Hotspot]:
+    """The ``top`` of ``spots`` by complexity x (1 + churn)."""
+    changes = churn(root) if spots else Counter()
+    scored = sorted(
+        ((fn.complexity * (1 + changes.get(fn.path, 0)), fn) for fn in spots),
+        key=lambda pair: (-pair[0], pair[1].path, pair[1].line),
+    )
+    return [
+        fn.model_copy(update={"churn": changes.get(fn.path, 0), "score": float(score)})
+        for score, fn in scored[:top]
+    ]

@@ -1,19 +1,20 @@
 """Memory across analysis runs: stored findings, new/existing/fixed, and dismissals.
 
 Each run's findings go to the audit database (``analysis_runs`` and ``findings``, migration
-``0003_findings``). :func:`classify` compares a report with the previous run of the same codebase;
-dismissed fingerprints (``dismissals``) stay out of every later report.
+``0003_findings``), one history per codebase whatever the focus. :func:`classify` (in
+:mod:`.history`) compares a report with the previous run of the same codebase; dismissed
+fingerprints (``dismissals``) stay out of every later report.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ai_conductor.analysis.history import Baseline, classify
 from ai_conductor.analysis.memory_schema import (
     Dismissal,
     RunSummary,
@@ -26,27 +27,23 @@ from ai_conductor.analysis.memory_schema import (
     dismissals,
     finding_row,
     findings,
+    findings_raw,
     guard,
     latest_run,
     run_summary,
     scrub,
     upsert_dismissal,
 )
-from ai_conductor.analysis.models import (
-    AnalysisReport,
-    Category,
-    Finding,
-    FindingStatus,
-    Severity,
-    Summary,
-)
+from ai_conductor.analysis.models import AnalysisReport, Finding, FindingStatus, Severity
 from ai_conductor.errors import UsageError
 from ai_conductor.settings import Settings
 
-__all__ = ["Dismissal", "FindingsMemory", "RunSummary", "classify"]
+__all__ = ["Baseline", "Dismissal", "FindingsMemory", "RunSummary", "classify"]
 MIN_PREFIX = 6
 _R, _F, _D = analysis_runs.c, findings.c, dismissals.c
 _FIXED = FindingStatus.FIXED.value
+_IN = 500
+"""Fingerprints per ``IN (...)`` list."""
 
 
 class FindingsMemory:
@@ -75,6 +72,42 @@ class FindingsMemory:
                 return None
             stmt = select(_F.data).where(_F.run_id == run, _F.status.is_distinct_from(_FIXED))
             return [Finding.model_validate(d) for d in conn.scalars(stmt.order_by(_F.id))]
+
+    def baseline(self, codebase_id: str) -> Baseline | None:
+        """What the codebase's latest run found, as (fingerprint, tool, path) only (cheap).
+
+        A codebase analysed only by an older ai-conductor, which kept one history per focus
+        (``codebase_id?focus=...``), starts from the newest of those histories.
+        """
+        with guard(self.engine), self.engine.connect() as conn:
+            run = latest_run(conn, codebase_id, None)
+            if run is None:
+                legacy = _R.codebase_id.startswith(clip(codebase_id, 1000) + "?", autoescape=True)
+                stmt = select(_R.id).where(legacy)
+                run = conn.scalars(stmt.order_by(_R.finished_at.desc()).limit(1)).first()
+            if run is None:
+                return None
+            rows = conn.execute(
+                select(_F.fingerprint, _F.tool, _F.path)
+                .where(_F.run_id == run, _F.status.is_distinct_from(_FIXED))
+                .order_by(_F.id)
+            ).all()
+        return Baseline(run, [(fp, tool or "", path or "") for fp, tool, path in rows])
+
+    def load(self, run_id: str, fingerprints: Iterable[str]) -> list[Finding]:
+        """The current findings of ``run_id`` with these fingerprints, in stored order."""
+        wanted = sorted(set(fingerprints))
+        rows: list[Any] = []
+        with guard(self.engine), self.engine.connect() as conn:
+            for i in range(0, len(wanted), _IN):
+                rows += conn.execute(
+                    select(_F.id, _F.data).where(
+                        _F.run_id == run_id,
+                        _F.status.is_distinct_from(_FIXED),
+                        _F.fingerprint.in_(wanted[i : i + _IN]),
+                    )
+                ).all()
+        return [Finding.model_validate(data) for _, data in sorted(rows, key=lambda r: r[0])]
 
     def dismissed(self) -> dict[str, Dismissal]:
         """Every dismissal, by fingerprint."""
@@ -114,9 +147,13 @@ class FindingsMemory:
                 conn.execute(delete(dismissals).where(_D.fingerprint == fingerprint)).rowcount
             )
 
-    def record(self, report: AnalysisReport) -> None:
+    def record(self, report: AnalysisReport, *, carried: Sequence[Finding] = ()) -> None:
         """Store the run and its findings (fixed ones too) in one transaction; replaces a run
-        stored before under the same ``run_id``."""
+        stored before under the same ``run_id``.
+
+        ``carried``: earlier findings this run could not check again (a tool not run, a file a
+        tool could not read), kept as existing so the history stays whole.
+        """
         if not report.run_id or len(report.run_id) > 64:
             raise UsageError(f"run_id must be 1 to 64 characters, got {report.run_id!r}")
         run = {
@@ -130,13 +167,14 @@ class FindingsMemory:
             "tools": scrub([t.model_dump(mode="json") for t in report.tools]),
         }
         rows = [finding_row(report.run_id, f) for f in report.findings]
+        rows += [finding_row(report.run_id, f, FindingStatus.EXISTING) for f in carried]
         rows += [finding_row(report.run_id, f, FindingStatus.FIXED) for f in report.fixed]
         with guard(self.engine), self.engine.begin() as conn:
             conn.execute(delete(findings).where(_F.run_id == report.run_id))
             conn.execute(delete(analysis_runs).where(_R.id == report.run_id))
             conn.execute(insert(analysis_runs), run)
             if rows:
-                conn.execute(insert(findings), rows)  # one executemany
+                conn.execute(insert(findings_raw), rows)  # one executemany
 
     def runs(self, codebase_id: str | None = None, limit: int = 20) -> list[RunSummary]:
         """Stored runs, newest first."""
@@ -197,41 +235,3 @@ class FindingsMemory:
                 .limit(1)
             )
             return Finding.model_validate(conn.scalars(latest).one())
-
-
-def classify(
-    report: AnalysisReport, previous: list[Finding] | None, dismissed: Mapping[str, Dismissal]
-) -> AnalysisReport:
-    """A copy of ``report`` compared with the ``previous`` run's findings (None: no such run).
-
-    Dismissed findings are dropped (and counted); the rest are new or existing; previous findings
-    that are gone (and not dismissed) become ``fixed``; the summary is recomputed.
-    """
-    out = report.model_copy()
-    present = {f.fingerprint for f in out.findings if f.fingerprint}
-    earlier = [p for p in previous or [] if p.fingerprint and p.status is not FindingStatus.FIXED]
-    before = {p.fingerprint for p in earlier}
-    kept = [
-        f.model_copy(update={"status": FindingStatus.EXISTING if f.fingerprint in before
-                             else FindingStatus.NEW})
-        for f in out.findings
-        if not (f.fingerprint and f.fingerprint in dismissed)
-    ]  # fmt: skip
-    fixed: dict[str, Finding] = {}
-    for p in earlier:
-        if p.fingerprint not in present and p.fingerprint not in dismissed:
-            fixed.setdefault(
-                p.fingerprint, p.model_copy(update={"status": FindingStatus.FIXED}, deep=True)
-            )
-    severities, categories = Counter(f.severity for f in kept), Counter(f.category for f in kept)
-    out.summary = Summary(
-        total=len(kept),
-        by_severity={s.value: severities[s] for s in Severity if severities[s]},
-        by_category={c.value: categories[c] for c in Category if categories[c]},
-        new=sum(f.status is FindingStatus.NEW for f in kept),
-        existing=sum(f.status is FindingStatus.EXISTING for f in kept),
-        fixed=len(fixed),
-        dismissed=len(out.findings) - len(kept),
-    )
-    out.findings, out.fixed = kept, list(fixed.values())
-    return out

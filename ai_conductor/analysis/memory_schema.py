@@ -6,6 +6,7 @@ Migration ``0003_findings`` owns the DDL; these Core tables mirror it on the aud
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,8 +26,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     insert,
     select,
+    table,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -134,15 +137,21 @@ def clip(value: str, size: int) -> str:
     return value.replace("\x00", "")[:size]
 
 
+findings_raw = table("findings", *(column(c.name) for c in findings.c if c.name != "id"))
+"""``findings`` without column types: inserts take ``data`` as JSON text, serialised once by
+pydantic (a JSON column would serialise every row again in Python); SQLite stores that text as
+is and PostgreSQL casts it to JSONB."""
+
+
 def finding_row(
     run_id: str, finding: Finding, status: FindingStatus | None = None
 ) -> dict[str, Any]:
-    """The ``findings`` row of one finding of run ``run_id`` (``status`` overrides its own)."""
-    data = finding.model_dump(mode="json")
-    if "\\x00" in repr(data):  # rare: scrub only then (repr is one C-speed pass)
-        data = scrub(data)
-    if status is not None:
-        data["status"] = status.value
+    """The ``findings_raw`` row of one finding of run ``run_id`` (``status`` overrides its own)."""
+    if status is not None and finding.status is not status:
+        finding = finding.model_copy(update={"status": status})
+    data: str = finding.model_dump_json()
+    if "\\u0000" in data:  # rare: PostgreSQL refuses NUL, in text and in JSONB
+        data = json.dumps(scrub(finding.model_dump(mode="json")))
     return {
         "run_id": run_id,
         "fingerprint": clip(finding.fingerprint, FINGERPRINT_MAX),
@@ -152,7 +161,7 @@ def finding_row(
         "category": finding.category.value,
         "path": clip(finding.path, 1 << 20),
         "line": finding.line,
-        "status": data["status"],
+        "status": finding.status.value,
         "data": data,
     }
 

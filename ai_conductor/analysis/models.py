@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class _Model(BaseModel):
@@ -30,7 +30,12 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """4 for critical down to 0 for info: compare with ``>=`` for gates."""
-        return ["info", "low", "medium", "high", "critical"].index(self.value)
+        return _RANKS[self]
+
+
+_RANKS = {
+    Severity(name): rank for rank, name in enumerate(["info", "low", "medium", "high", "critical"])
+}
 
 
 class Category(StrEnum):
@@ -109,14 +114,52 @@ class FileMetrics(_Model):
     functions: list[Hotspot] = Field(default_factory=list)
 
 
+class FileFailure(_Model):
+    """A file a tool could not read, and why (coverage is never silently lost)."""
+
+    path: str
+    """POSIX path relative to the codebase root."""
+    reason: str
+    """Why, e.g. ``syntax Python 3.11 cannot parse``; equal reasons group in summaries."""
+
+
 class ToolRun(_Model):
+    """One tool's part in the run: what it read, what it could not, and why."""
+
     name: str
     version: str | None = None
     available: bool = True
+    """False when the tool is not installed (its checks were skipped)."""
     files_analyzed: int = 0
+    """Files the tool was run on in this run (not from the cache)."""
     files_from_cache: int = 0
+    """Files whose result (findings, or failure) came from the per-file cache."""
+    files_failed: int = 0
+    """Files the tool could not read, in this run or cached (each is in ``failures``)."""
+    failures: list[FileFailure] = Field(default_factory=list)
+    """Every file the tool could not read, with the reason (sorted by path)."""
+    python: str | None = None
+    """Python version the tool parsed the code with (bandit, radon); None for tools with
+    their own parser (ruff, semgrep)."""
     duration_s: float = 0.0
     error: str | None = None
+    """Why the tool (or part of its run) failed, when it did; those files are in ``failures``."""
+
+    @property
+    def files_total(self) -> int:
+        """Files the tool was responsible for (analysed now or from the cache)."""
+        return self.files_analyzed + self.files_from_cache
+
+    @property
+    def files_read(self) -> int:
+        return max(0, self.files_total - self.files_failed)
+
+    def coverage(self) -> float:
+        """Percentage of its files the tool read: 100 with nothing to read, 0 when missing."""
+        if not self.available:
+            return 0.0
+        total = self.files_total
+        return 100.0 if total == 0 else 100.0 * self.files_read / total
 
 
 class SkippedFile(_Model):

@@ -53,6 +53,8 @@ class AuditRequest(BaseModel):
     """The run fails when a reported finding is at least this severe."""
     new_only: bool = False
     """Report (and gate on) only findings that are new since the last audit."""
+    min_coverage: float | None = Field(default=None, ge=0, le=100)
+    """The run fails when a tool could read less than this percentage of the files."""
     output_dir: str | None = None
     """Where to write analysis.json, analysis.sarif, analysis.md and analysis.html (default:
     none); the HTML report also gets a link artifact."""
@@ -124,6 +126,8 @@ def _write_outputs(report: AnalysisReport, request: AuditRequest) -> tuple[list[
 def audit_flow(request: AuditRequest) -> dict[str, Any]:
     """Analyse, store, report; fail the run when the quality gate fails."""
     from ai_conductor._cli_analyze import gate
+    from ai_conductor.analysis.coverage import below
+    from ai_conductor.analysis.history import narrow
     from ai_conductor.reports import publish_artifacts, publish_report_link
 
     log = get_run_logger()
@@ -138,9 +142,7 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
         with checkout(request) as (path, codebase_id):
             report = analyze_task(path, codebase_id, request)
         if request.new_only:
-            report = report.model_copy(
-                update={"findings": [f for f in report.findings if f.status.value == "new"]}
-            )
+            report = narrow(report, (), new_only=True)
         warnings, html = _write_outputs(report, request)
         for warning in warnings + report.warnings:
             log.warning(warning)
@@ -148,10 +150,14 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
         if html is not None:
             keys.append(publish_report_link(report, html))
         failing = gate(report, request.fail_on)
+        uncovered = below(report, request.min_coverage)
+        gate_summary: dict[str, Any] = {"fail_on": request.fail_on, "failing": len(failing)}
+        if request.min_coverage is not None:  # the keys appear only with the coverage gate
+            gate_summary |= {"min_coverage": request.min_coverage, "uncovered": uncovered}
         summary = {
             "run_id": report.run_id, "flow_run_id": flow_run_id, "codebase_id": report.codebase_id,
             "summary": report.summary.model_dump(mode="json"), "artifacts": keys,
-            "gate": {"fail_on": request.fail_on, "failing": len(failing)},
+            "gate": gate_summary,
         }  # fmt: skip
     except Exception as exc:
         sink.record(ev.AuditEvent(workflow, ev.FINISHED, ev.FAILED_STATUS, agent_role="analyzer",
@@ -159,12 +165,12 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
                                   metadata={"flow_run_id": flow_run_id}))  # fmt: skip
         sink.flush()
         raise
-    status = ev.FAILED_STATUS if failing else ev.COMPLETED
+    status = ev.FAILED_STATUS if failing or uncovered else ev.COMPLETED
     sink.record(ev.AuditEvent(workflow, ev.FINISHED, status, agent_role="analyzer",
                               run_id=report.run_id, metadata=summary))  # fmt: skip
     sink.flush()
-    if failing:
-        raise QualityGateFailed(
-            f"{len(failing)} finding(s) at or above {request.fail_on} in {report.codebase_id}"
-        )
+    if failing or uncovered:
+        reasons = [f"{len(failing)} finding(s) at or above {request.fail_on}"] if failing else []
+        reasons += [f"{u} < {request.min_coverage:g}%" for u in uncovered]
+        raise QualityGateFailed(f"{'; '.join(reasons)} in {report.codebase_id}")
     return summary

@@ -6,10 +6,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ai_conductor.analysis.coverage import describe
 from ai_conductor.analysis.models import AnalysisReport, Category, Finding, Severity
+from ai_conductor.reports.priority import by_priority, cut_by_category
 from ai_conductor.settings import Settings
 
 MAX_CELL = 300
+MAX_FAILURES = 20
+"""Unreadable files listed per tool (all of them are in analysis.json)."""
 
 
 def cell(value: object) -> str:
@@ -47,7 +51,7 @@ def _counts(report: AnalysisReport) -> tuple[dict[str, int], dict[str, int], dic
 
 
 def _findings_rows(findings: list[Finding], limit: int) -> list[str]:
-    rows = sorted(findings, key=Finding.sort_key)
+    rows = by_priority(findings)
     lines = _table(
         ["severity", "status", "rule", "location", "message"],
         [
@@ -56,17 +60,38 @@ def _findings_rows(findings: list[Finding], limit: int) -> list[str]:
         ],
     )
     if len(rows) > limit:
-        lines += [f"... and {len(rows) - limit} more", ""]
+        lines += [f"... and {len(rows) - limit} more: {cut_by_category(rows[limit:])}", ""]
+    return lines
+
+
+def _coverage(report: AnalysisReport) -> list[str]:
+    rows = [
+        (run.name, run.version or "", run.python or "", describe(run), run.files_from_cache)
+        for run in report.tools
+    ]
+    lines = ["## Coverage", ""]
+    lines += _table(["tool", "version", "python", "files read", "from cache"], rows)
+    for run in report.tools:
+        if run.failures:
+            shown = [f"`{f.path}`: {f.reason}" for f in run.failures[:MAX_FAILURES]]
+            more = len(run.failures) - len(shown)
+            lines += [f"{run.name} could not read:", ""] + [f"- {cell(s)}" for s in shown]
+            lines += [f"- ... and {more} more (all in analysis.json)"] if more else []
+            lines.append("")
     return lines
 
 
 def to_markdown(report: AnalysisReport, *, limit: int = 50) -> str:
-    """Title, counts, hotspots, the ``limit`` most severe findings, fixed findings, warnings."""
+    """Title, counts, hotspots, each tool's coverage, the ``limit`` first findings (security
+    first, then the most severe), fixed findings, warnings."""
     by_sev, by_cat, states = _counts(report)
     name = Path(report.codebase).name or report.codebase
     lines = [f"# Code audit: {cell(name)} ({report.finished_at:%Y-%m-%d})", ""]
     total = report.summary.total or len(report.findings)
     lines += [f"**{total}** findings in **{report.files_analyzed}** files.", ""]
+    hidden = states["existing"] - sum(f.status.value == "existing" for f in report.findings)
+    if hidden > 0:
+        lines += [f"New findings only: **{hidden}** existing findings are not listed.", ""]
     lines += _table(["status", "count"], states.items())
     lines += _table(["severity", "count"], [(s.value, by_sev.get(s.value, 0)) for s in Severity])
     lines += _table(["category", "count"], [(c.value, by_cat.get(c.value, 0)) for c in Category])
@@ -77,11 +102,13 @@ def to_markdown(report: AnalysisReport, *, limit: int = 50) -> str:
             ["path", "name", "complexity", "churn"],
             [(h.path, h.name or "(file)", f"{h.complexity} ({h.rank})", h.churn) for h in hot],
         )
+    if report.tools:
+        lines += _coverage(report)
     if report.findings:
         lines += ["## Findings", "", *_findings_rows(report.findings, limit)]
     if report.fixed:
         lines += ["## Fixed since last run", "", *_findings_rows(report.fixed, limit)]
-    problems = [f"{t.name}: {t.error}" for t in report.tools if t.error] + report.warnings
+    problems = report.warnings
     if problems:
         lines += ["## Warnings", ""] + [f"- {cell(p)}" for p in problems] + [""]
     return "\n".join(lines)

@@ -4,8 +4,12 @@ GitHub takes the *category* of an upload from ``run.automationDetails.id``: ever
 the last ``/`` (so ``f"{category}/"`` means exactly ``category``). Two runs with the same
 category in one upload are rejected, and upload-sarif's ``category`` input overrides this id.
 GitHub ignores results beyond 5,000 per run and rejects uploads over 25,000 results or 10 MB
-gzipped: we keep the most severe 5,000 (one run, so the 25,000 cap cannot be reached) and drop
-the least severe further until the gzipped JSON fits, returning a warning for every cut.
+gzipped: we keep 5,000 (one run, so the 25,000 cap cannot be reached), security findings first,
+then the most severe, and drop the last further until the gzipped JSON fits; every cut is a
+warning returned to the caller and a notification in the run, counted by category.
+
+The run's invocation also says how much of the codebase each tool could read
+(``toolExecutionNotifications``: one per tool, and one per file a tool could not read).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 from urllib.parse import quote
 
 from ai_conductor.analysis.models import AnalysisReport, Category, Finding
+from ai_conductor.reports.priority import by_priority, cut_by_category
+from ai_conductor.reports.sarif_notes import notifications
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -125,7 +131,9 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
     }
 
 
-def _run(report: AnalysisReport, findings: list[Finding], category: str) -> dict[str, Any]:
+def _run(
+    report: AnalysisReport, findings: list[Finding], category: str, cuts: list[str]
+) -> dict[str, Any]:
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
         groups.setdefault(_rule_key(finding), []).append(finding)
@@ -133,11 +141,8 @@ def _run(report: AnalysisReport, findings: list[Finding], category: str) -> dict
     root: dict[str, Any] = {"description": {"text": "The root of the analysed codebase."}}
     if PurePath(report.codebase).is_absolute():
         root["uri"] = PurePath(report.codebase).as_uri().rstrip("/") + "/"
-    notes = [
-        {"level": "error", "message": {"text": f"{t.name}: {t.error}"}}
-        for t in report.tools
-        if t.error
-    ]
+    notes = notifications(report, cuts)
+    failed = any(t.error or not t.available for t in report.tools)
     return {
         "tool": {
             "driver": {
@@ -152,7 +157,7 @@ def _run(report: AnalysisReport, findings: list[Finding], category: str) -> dict
         "columnKind": "unicodeCodePoints",
         "invocations": [
             {
-                "executionSuccessful": not notes,
+                "executionSuccessful": not failed,
                 "startTimeUtc": _utc(report.started_at),
                 "endTimeUtc": _utc(report.finished_at),
                 "toolExecutionNotifications": notes,
@@ -176,31 +181,27 @@ def to_sarif(
     max_gzip_bytes: int = MAX_GZIP_BYTES,
 ) -> tuple[dict[str, Any], list[str]]:
     """The SARIF document for ``report`` and warnings about results cut to fit GitHub."""
-    findings = sorted(report.findings, key=Finding.sort_key)
-    warnings: list[str] = []
-    if len(findings) > max_results:
-        cut = len(findings) - max_results
-        findings = findings[:max_results]
-        warnings.append(
-            f"SARIF: {cut} least severe findings were left out: GitHub reads at most "
-            f"{max_results} results per run (all findings are in analysis.json)"
+    ranked = by_priority(report.findings)
+    findings = ranked[:max_results]
+    cuts: list[str] = []
+    if len(ranked) > max_results:
+        cuts.append(
+            f"SARIF: {len(ranked) - max_results} findings left out, GitHub reads at most "
+            f"{max_results} results per run: {cut_by_category(ranked[max_results:])}; "
+            "all findings are in analysis.json"
         )
     kept = len(findings)
     while True:
-        doc = {
-            "$schema": SARIF_SCHEMA,
-            "version": "2.1.0",
-            "runs": [_run(report, findings, category)],
-        }
+        extra = [] if len(findings) == kept else [
+            f"SARIF: {kept - len(findings)} more findings left out to keep the gzipped upload "
+            f"under GitHub's {max_gzip_bytes} bytes: {cut_by_category(ranked[len(findings):kept])}"
+        ]  # fmt: skip
+        run = _run(report, sorted(findings, key=Finding.sort_key), category, cuts + extra)
+        doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
         size = len(gzip.compress(dumps(doc).encode("utf-8")))
         if size <= max_gzip_bytes or not findings:
             break
         findings = findings[
             : min(len(findings) - 1, int(len(findings) * max_gzip_bytes / size * 0.95))
         ]
-    if len(findings) < kept:
-        warnings.append(
-            f"SARIF: {kept - len(findings)} more of the least severe findings were left out "
-            f"to keep the gzipped upload under GitHub's {max_gzip_bytes} bytes limit"
-        )
-    return doc, warnings
+    return doc, cuts + extra

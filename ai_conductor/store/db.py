@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from ai_conductor.errors import ConfigError, StoreError
@@ -172,6 +172,16 @@ def current_revision(engine: Engine) -> str | None:
         ) from None
 
 
+def _at_head(engine: Engine) -> bool:
+    """Whether the database is at :data:`HEAD` (read directly; any doubt says no)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:
+        return False
+    return [tuple(r) for r in rows] == [(HEAD,)]
+
+
 def _shown(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
@@ -182,6 +192,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     Safe to call from several threads and processes at once: PostgreSQL serialises on an advisory
     lock; elsewhere a loser of the race re-checks the revision and retries.
     """
+    if revision == "head" and _at_head(engine):  # the common case, without importing alembic
+        return
     from alembic import command
     from alembic.util import CommandError
 

@@ -92,8 +92,36 @@ def test_audit_yaml_runs_the_analyzer_role_and_reuses_it(tmp_path: Path) -> None
     first = run_spec(REPO / "workflows" / "audit.yaml", codebase=code)
     assert first.ok, first.summary_line()
     output = first.results["analyze"]
-    assert output["schema_version"] == "1.0"
+    assert output["schema_version"] == "1.1"
     assert output["findings"]
     assert set(output["focus"]) == {"security", "bugs", "complexity", "performance"}
     second = run_spec(REPO / "workflows" / "audit.yaml", codebase=code)
     assert second.tasks["analyze"].status is TaskStatus.REUSED
+
+
+def test_min_coverage_fails_the_audit_and_the_analyzer_task(tmp_path: Path) -> None:
+    """A file bandit and radon cannot parse: 14 of 15 read, below a 100% bar."""
+    from ai_conductor.agents.roles import AnalyzerAgent
+    from ai_conductor.errors import CoverageTooLow
+    from ai_conductor.protocols import TaskContext
+    from ai_conductor.spec import AgentConfig, TaskSpec
+
+    code = tmp_path / "defects"
+    shutil.copytree(REPO / "examples" / "defects", code)
+    (code / "broken.py").write_text("def broken(:\n    pass\n")
+    state = audit_flow(AuditRequest(codebase=str(code), min_coverage=100), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(QualityGateFailed, match=r"bandit read 93\.3% \(14 of 15 read, 1 failed"):
+        state.result()
+    assert audit_flow(AuditRequest(codebase=str(code), min_coverage=90))["gate"]["uncovered"] == []
+
+    agent = AnalyzerAgent(AgentConfig())
+    assert agent.input_problems({"min_coverage": 101}) == [
+        "'min_coverage' must be a percentage from 0 to 100, got 101"
+    ]
+    assert agent.input_problems({"min_coverage": 99.5}) == []
+    task = TaskSpec(id="scan", agent="analyzer", inputs={"min_coverage": 100})
+    context = TaskContext(workflow_id="w", run_id="r", task_id="scan", codebase=code)
+    expected = r"radon read 93\.3%.*below min_coverage 100% \(task scan\)"
+    with pytest.raises(CoverageTooLow, match=expected):
+        agent.execute(task, context)

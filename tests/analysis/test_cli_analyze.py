@@ -44,7 +44,7 @@ def test_sarif_gate_new_only_and_step_summary(tmp_path: Path, conductor_home: Pa
                 str(tmp_path / "a.json"), "--fail-on", "low")  # fmt: skip
     assert again.returncode == 0, again.stderr
     report = json.loads((tmp_path / "a.json").read_text())
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert report["findings"] == []
     assert report["summary"]["existing"] > 0
 

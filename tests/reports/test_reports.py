@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -398,3 +399,71 @@ def test_publish_artifacts() -> None:
         "line": 12,
         "message": "Possible SQL injection vector through string-based query construction.",
     }
+
+
+def test_capped_sarif_keeps_every_security_result(sarif_validator: Any) -> None:
+    """Weak random for a token (low, security) outranks thousands of unused imports."""
+    security = [
+        finding(tool="bandit", rule_id="B311", severity=Severity.LOW, category=Category.SECURITY,
+                path=f"app/tokens{i % 7}.py", line=i + 1, end_line=i + 1, fingerprint=f"s{i}")
+        for i in range(300)
+    ]  # fmt: skip
+    noise = [
+        finding(rule_id="F401", severity=Severity.MEDIUM if i % 3 else Severity.HIGH,
+                category=Category.MAINTAINABILITY if i % 2 else Category.STYLE,
+                path=f"pkg/m{i % 40}.py", line=i + 1, end_line=i + 1, fingerprint=f"n{i}")
+        for i in range(5700)
+    ]  # fmt: skip
+    doc, warnings = to_sarif(make_report(security + noise), category="ai-conductor")
+    sarif_validator.validate(doc)
+    results = doc["runs"][0]["results"]
+    assert len(results) == 5000
+    kept = {r["partialFingerprints"]["aiConductor/v1"] for r in results}
+    assert {f"s{i}" for i in range(300)} <= kept
+    assert sum(r["properties"]["severity"] == "high" for r in results) == 1900  # then severity
+    dropped = Counter(f.category.value for f in noise if f.fingerprint not in kept)
+    assert sum(dropped.values()) == 1000
+    by_category = ", ".join(f"{c.value} {dropped[c.value]}" for c in Category if dropped[c.value])
+    (warning,) = warnings
+    assert warning.startswith("SARIF: 1000 findings left out, GitHub reads at most 5000")
+    assert f"{by_category} (every security finding kept)" in warning
+    notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert warning in [n["message"]["text"] for n in notes]
+
+
+def test_markdown_cut_keeps_security_first_and_says_what_it_cut() -> None:
+    findings = [finding(line=i + 1, end_line=i + 1, severity=Severity.HIGH) for i in range(8)]
+    findings.append(finding(tool="bandit", rule_id="B311", severity=Severity.LOW,
+                            category=Category.SECURITY, line=99, end_line=99))  # fmt: skip
+    md = to_markdown(make_report(findings), limit=3)
+    rows = [line for line in md.splitlines() if "line too long" in line or "B311" in line]
+    assert "bandit/B311" in rows[0]
+    assert "... and 6 more: style 6 (every security finding kept)" in md
+
+
+def test_markdown_and_sarif_show_each_tools_coverage() -> None:
+    from ai_conductor.analysis.models import FileFailure
+
+    report = make_report()
+    reason = "syntax Python 3.11 cannot parse"
+    report.tools = [
+        ToolRun(name="ruff", version="0.17.6", files_analyzed=3),
+        ToolRun(name="bandit", version="1.9.4", python="3.11.7", files_analyzed=3,
+                files_failed=2, failures=[FileFailure(path=p, reason=reason)
+                                          for p in ("a.py", ODD_PATH)]),
+    ]  # fmt: skip
+    md = to_markdown(report)
+    assert "| ruff | 0.17.6 |  | 3 of 3 read | 0 |" in md
+    assert f"| bandit | 1.9.4 | 3.11.7 | 1 of 3 read, 2 failed: {reason} (2) | 0 |" in md
+    assert f"- `{ODD_PATH}`: {reason}" in md
+    doc, _ = to_sarif(report, category="c")
+    invocation = doc["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is True  # the tools ran; coverage is a warning
+    notes = invocation["toolExecutionNotifications"]
+    by_text = {n["message"]["text"]: n for n in notes}
+    assert by_text["ruff: 3 of 3 read"]["level"] == "note"
+    summary = by_text[f"bandit (Python 3.11.7): 1 of 3 read, 2 failed: {reason} (2)"]
+    assert (summary["level"], summary["properties"]["coverage"]) == ("warning", 33.33)
+    files = [n for n in notes if n.get("locations")]
+    uris = [n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in files]
+    assert uris == ["a.py", "src/my%20dir/donn%C3%A9es.py"]

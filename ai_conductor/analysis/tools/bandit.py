@@ -1,5 +1,9 @@
 """bandit: the security linter. Single-threaded and slow, so the engine runs it on chunks of
-files in parallel processes. Exit code 1 only means "issues found"."""
+files at once (each chunk is a bandit process). Exit code 1 only means "issues found".
+
+bandit parses with the interpreter it runs under: it runs under the one chosen for the codebase
+(see ``analysis/toolenv.py``), and every file it cannot parse is a failure with the reason.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.rules import tags_for
+from ai_conductor.analysis.toolenv import ToolPython, current
 from ai_conductor.analysis.tools import batches, binary_version, find_binary, relative, run_command
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
@@ -35,35 +40,49 @@ class BanditTool:
     name: str = field(default="bandit", init=False)
     per_file: bool = field(default=True, init=False)
     parallel: bool = field(default=True, init=False)
+    in_subprocess: bool = field(default=True, init=False)
+    """Its work runs in child processes: the engine runs chunks on threads."""
+    python: ToolPython = field(default_factory=current, init=False)
+    """The interpreter bandit parses with (set by the engine for each codebase)."""
+
+    def use_python(self, python: ToolPython) -> None:
+        self.python = python
 
     def version(self) -> str | None:
         binary = find_binary("bandit")
         return binary_version(binary, "bandit") if binary else None
 
     def config_key(self) -> str:
-        return "skip=" + ",".join(SKIPPED)
+        return "skip=" + ",".join(SKIPPED) + f";py={self.python.minor}"
 
-    def run(self, root: Path, files: list[str]) -> ToolResult:
+    def _argv(self) -> list[str]:
+        if not self.python.current:  # a tool environment: bandit importable there
+            return [str(self.python.python), "-m", "bandit"]
         binary = find_binary("bandit")
         if binary is None:
             raise AnalysisToolError("bandit is not installed: pip install bandit")
+        return [binary]
+
+    def run(self, root: Path, files: list[str]) -> ToolResult:
+        argv = [*self._argv(), "-f", "json", "-q", "-s", ",".join(SKIPPED), "--"]
         result = ToolResult()
         for batch in batches(files):
-            out = run_command(
-                "bandit",
-                [binary, "-f", "json", "-q", "-s", ",".join(SKIPPED), "--", *batch],
-                root,
-                (0, 1),
-            )
+            out = run_command("bandit", [*argv, *batch], root, (0, 1))
             try:
                 report = json.loads(out)
                 for error in report.get("errors", []):
-                    where = relative(root, error.get("filename", "?"))
-                    result.errors.append(f"bandit could not analyse {where}: {error.get('reason')}")
+                    where = relative(root, str(error.get("filename", "?")))
+                    result.failures[where] = self._reason(str(error.get("reason", "")))
                 result.findings.extend(_finding(root, issue) for issue in report["results"])
             except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise AnalysisToolError(f"bandit printed output we cannot read: {exc}") from exc
         return result
+
+    def _reason(self, reason: str) -> str:
+        """bandit's reason, short and equal for equal causes (summaries group by it)."""
+        if "syntax error" in reason.lower():
+            return f"syntax Python {self.python.minor} cannot parse"
+        return reason.strip() or "unknown"
 
 
 def _finding(root: Path, issue: dict[str, Any]) -> Finding:

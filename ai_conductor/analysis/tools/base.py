@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ai_conductor.analysis.models import FileMetrics, Finding
+
+if TYPE_CHECKING:
+    from ai_conductor.analysis.toolenv import ToolPython
 
 
 @dataclass
@@ -15,8 +18,12 @@ class ToolResult:
 
     findings: list[Finding] = field(default_factory=list)
     metrics: dict[str, FileMetrics] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    """Files the tool could not read (relative POSIX path -> short reason, equal for equal
+    causes: summaries group by it). These count against the tool's coverage."""
     errors: list[str] = field(default_factory=list)
-    """Problems running the tool that did not stop it (e.g. a file it could not parse)."""
+    """Other problems that did not stop the tool, not tied to one file (shown as warnings; a
+    chunk with errors is not cached)."""
 
 
 @runtime_checkable
@@ -42,3 +49,15 @@ class AnalyzerTool(Protocol):
     def run(self, root: Path, files: list[str]) -> ToolResult:
         """Analyse ``files`` (relative to ``root``); raise ``AnalysisToolError`` on failure."""
         ...
+
+
+@runtime_checkable
+class ParsesPython(Protocol):
+    """A tool that reads code with the grammar of the interpreter it runs under (bandit,
+    radon): the engine tells it which interpreter can parse the codebase before it runs, and
+    its ``config_key`` includes that interpreter's version.
+
+    Optional attributes of any tool: ``in_subprocess = True`` when its work runs in child
+    processes (the engine then runs its chunks on threads, not in a process pool)."""
+
+    def use_python(self, python: ToolPython) -> None: ...

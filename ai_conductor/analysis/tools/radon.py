@@ -1,11 +1,15 @@
-"""radon, used in-process: cyclomatic complexity of every block and each file's
-maintainability index. Complex functions and unmaintainable files become findings; every
-block's complexity goes into the file's metrics (the hotspot ranking reads them)."""
+"""radon: cyclomatic complexity of every block and each file's maintainability index.
+
+radon parses with the interpreter it runs under, so it runs as a small worker script
+(``analysis/workers/radon_measure.py``) under the interpreter chosen for the codebase (see
+``analysis/toolenv.py``): 3.12 syntax is read by a 3.12 interpreter. Complex functions and
+unmaintainable files become findings; every block's complexity goes into the file's metrics (the
+hotspot ranking reads them); files it cannot parse are failures, counted per file.
+"""
 
 from __future__ import annotations
 
-import io
-import tokenize
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +17,8 @@ from typing import Any
 
 from ai_conductor.analysis.models import Category, FileMetrics, Finding, Hotspot, Severity
 from ai_conductor.analysis.rules import tags_for
+from ai_conductor.analysis.toolenv import ToolPython, current
+from ai_conductor.analysis.tools import batches, run_command
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
 
@@ -22,13 +28,7 @@ MI_THRESHOLD = 10.0
 """Files with a maintainability index below this are findings."""
 RANK_SEVERITY = {"A": Severity.LOW, "B": Severity.LOW, "C": Severity.LOW,
                  "D": Severity.MEDIUM, "E": Severity.HIGH, "F": Severity.HIGH}  # fmt: skip
-
-
-def read_source(path: Path) -> str:
-    """The file's text, decoded as Python does (PEP 263 coding line, else UTF-8)."""
-    data = path.read_bytes()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
+WORKER = Path(__file__).parents[1] / "workers" / "radon_measure.py"
 
 
 @dataclass
@@ -38,6 +38,10 @@ class RadonTool:
     name: str = field(default="radon", init=False)
     per_file: bool = field(default=True, init=False)
     parallel: bool = field(default=True, init=False)
+    in_subprocess: bool = field(default=True, init=False)
+    """Its work runs in child processes: the engine runs chunks on threads."""
+    python: ToolPython = field(default_factory=current, init=False)
+    """The interpreter radon parses with (set by the engine for each codebase)."""
 
     @property
     def cc_threshold(self) -> int:
@@ -47,6 +51,9 @@ class RadonTool:
     def mi_threshold(self) -> float:
         return float(self.options.get("mi_threshold", MI_THRESHOLD))
 
+    def use_python(self, python: ToolPython) -> None:
+        self.python = python
+
     def version(self) -> str | None:
         try:
             import radon
@@ -55,49 +62,37 @@ class RadonTool:
         return str(radon.__version__)
 
     def config_key(self) -> str:
-        return f"cc>{self.cc_threshold};mi<{self.mi_threshold:g};mi=linear-v1"
+        return (
+            f"cc>{self.cc_threshold};mi<{self.mi_threshold:g};mi=linear-v1;py={self.python.minor}"
+        )
 
     def run(self, root: Path, files: list[str]) -> ToolResult:
-        try:
-            from radon.complexity import add_inner_blocks, cc_rank, cc_visit
-
-            from ai_conductor.analysis.tools._mi import maintainability
-        except ImportError as exc:
-            raise AnalysisToolError("radon is not installed: pip install radon") from exc
         result = ToolResult()
-        for rel in files:
+        for batch in batches(files):
+            out = run_command("radon", [str(self.python.python), str(WORKER), *batch], root)
             try:
-                code = read_source(root / rel)
-                blocks = add_inner_blocks(cc_visit(code))
-                mi = maintainability(code)
-            except (
-                OSError,
-                UnicodeDecodeError,
-                LookupError,
-                SyntaxError,
-                ValueError,
-                RecursionError,
-            ) as exc:
-                result.errors.append(f"radon could not analyse {rel}: {exc}")
-                continue
-            blocks.sort(key=lambda b: (b.lineno, b.fullname))
-            spots = [
-                Hotspot(
-                    path=rel,
-                    name=b.fullname,
-                    line=b.lineno,
-                    complexity=b.complexity,
-                    rank=cc_rank(b.complexity),
-                )
-                for b in blocks
-            ]
-            result.metrics[rel] = FileMetrics(maintainability=round(mi, 2), functions=spots)
-            for block, spot in zip(blocks, spots, strict=True):
-                if not hasattr(block, "methods") and spot.complexity > self.cc_threshold:
-                    result.findings.append(self._complex(rel, spot, int(block.endline)))
-            if mi < self.mi_threshold:
-                result.findings.append(self._unmaintainable(rel, mi))
+                data = json.loads(out)
+                for rel, reason in data["failures"].items():
+                    result.failures[rel] = str(reason)
+                for rel, measured in data["files"].items():
+                    self._collect(rel, measured, result)
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                raise AnalysisToolError(
+                    f"radon's worker printed output we cannot read: {exc!r}"
+                ) from exc
         return result
+
+    def _collect(self, rel: str, measured: dict[str, Any], result: ToolResult) -> None:
+        spots = []
+        for name, line, end, complexity, rank, is_class in measured["blocks"]:
+            spot = Hotspot(path=rel, name=name, line=line, complexity=complexity, rank=rank)
+            spots.append(spot)
+            if not is_class and complexity > self.cc_threshold:
+                result.findings.append(self._complex(rel, spot, int(end)))
+        mi = float(measured["mi"])
+        result.metrics[rel] = FileMetrics(maintainability=mi, functions=spots)
+        if mi < self.mi_threshold:
+            result.findings.append(self._unmaintainable(rel, mi))
 
     def _complex(self, rel: str, spot: Hotspot, end: int) -> Finding:
         category = Category.COMPLEXITY

@@ -69,8 +69,8 @@ def _collect(root: Path, diagnostics: list[dict[str, Any]], result: ToolResult) 
         try:
             path = relative(root, item["filename"])
             code = item.get("code")
-            if code == IO_ERROR:
-                result.errors.append(f"ruff could not read {path}: {item['message']}")
+            if code == IO_ERROR:  # a file ruff could not read: counted against its coverage
+                result.failures[path] = f"unreadable: {item['message']}"
                 continue
             syntax = code in SYNTAX_CODES
             if syntax and path in syntax_seen:
