@@ -12,7 +12,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(MAKE) --no-print-directory tool-wheels
 	touch $(STAMP)
+
+# bandit and radon for newer Pythons (the analyzer runs them under an interpreter that can parse
+# the project), fetched at install time so the tests build those tool environments offline.
+TOOL_WHEELS := $(VENV)/wheelhouse-tools
+ARCH := $(shell uname -m)
+.PHONY: tool-wheels
+tool-wheels:
+	for v in 3.12 3.13; do \
+	  $(BIN)/python -m pip download --quiet -c constraints.txt --only-binary=:all: -d $(TOOL_WHEELS) \
+	    --python-version $$v --implementation cp --platform any --platform manylinux2014_$(ARCH) \
+	    --platform manylinux_2_17_$(ARCH) --platform manylinux_2_28_$(ARCH) bandit radon || exit 1; \
+	done
 
 # The real-model test's server and weights (llama-cpp-python compiles once, ~5 min on 2 cores;
 # pip caches the built wheel, so later installs take seconds).

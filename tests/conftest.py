@@ -41,6 +41,10 @@ wheelhouse(WHEELS)
 for _tool in ("PIP", "UV"):
     os.environ[f"{_tool}_NO_INDEX"] = "1"
     os.environ[f"{_tool}_FIND_LINKS"] = str(WHEELS)
+# bandit and radon wheels for newer Pythons, fetched by `make` (the analyzer's tool environments)
+_TOOL_WHEELS = BIN.parent / "wheelhouse-tools"
+if _TOOL_WHEELS.is_dir():
+    os.environ["PIP_FIND_LINKS"] += f" {_TOOL_WHEELS}"
 os.environ["UV_CACHE_DIR"] = str(_SESSION_DIR / "uv-cache")
 
 

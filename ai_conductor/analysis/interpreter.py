@@ -102,17 +102,10 @@ def _venv_version(python: Path) -> Version | None:
 
 
 def project_python(root: Path) -> Path | None:
-    """The project's own interpreter in ``.venv`` or ``venv``.
+    """The project's own ``.venv``/``venv`` interpreter (cheap: no tool is asked, nothing built)."""
+    from ai_conductor.environment.project import project_venv
 
-    A small private finder until ``ai_conductor.environment.existing_python(root)`` (the
-    project-environment issue) lands; then this becomes a call to it.
-    """
-    for name in (".venv", "venv"):
-        for rel in ("bin/python", "Scripts/python.exe"):
-            python = root / name / rel
-            if python.exists():
-                return python
-    return None
+    return project_venv(root)
 
 
 def declared_minimum(root: Path) -> tuple[Version | None, list[str]]:
@@ -191,7 +184,9 @@ def choose(root: Path, settings: Settings) -> Choice:
     if minimum is None or running() >= minimum:
         return Choice(minimum, sources, [], current_ok=True)
     pool: list[Candidate] = []
-    env = project_python(root)
+    from ai_conductor.environment import existing_python  # its venv, its tool's, or one we built
+
+    env = existing_python(root, settings)
     if env is not None and (version := _venv_version(env)):
         pool.append(Candidate(env, version, "project environment"))
     pool += _pyenv(settings) + _on_path(minimum, settings)
