@@ -21,9 +21,10 @@ from typing import Any
 from ai_conductor.analysis import hotspots
 from ai_conductor.analysis.cache import WHOLE, AnalysisCache, Entry
 from ai_conductor.analysis.files import FileSet, check_codebase, collect
+from ai_conductor.analysis.merge import merge, skip_redundant
 from ai_conductor.analysis.models import AnalysisReport, FileMetrics, Finding, ToolRun
-from ai_conductor.analysis.normalize import fingerprint_all, merge_duplicates
-from ai_conductor.analysis.rules import FOCUS_AREAS, equivalent, tags_for
+from ai_conductor.analysis.normalize import fingerprint_all
+from ai_conductor.analysis.rules import FOCUS_AREAS, tags_for
 from ai_conductor.analysis.tools import DEFAULT_TOOLS, load_tool
 from ai_conductor.analysis.tools.base import AnalyzerTool, ToolResult
 from ai_conductor.errors import AnalysisToolError, UsageError
@@ -202,7 +203,9 @@ def scan(
     started = datetime.now(UTC)
     areas = check_focus(focus)
     root = check_codebase(codebase)
-    plugins = [load_tool(name, (tool_options or {}).get(name)) for name in tools or DEFAULT_TOOLS]
+    names = list(tools or DEFAULT_TOOLS)
+    options = skip_redundant(names, tool_options or {})
+    plugins = [load_tool(name, options.get(name)) for name in names]
     fileset = collect(root)
     cache = AnalysisCache(settings.home_dir / "cache" / "analysis.sqlite")
     workers = settings.analysis_workers or os.cpu_count() or 1
@@ -213,9 +216,11 @@ def scan(
     findings: list[Finding] = []
     metrics: dict[str, FileMetrics] = {}
     warnings = [f"no Python files found under {root}"] if not fileset.files else []
+    hints = {p.name: getattr(p, "install_hint", None) for p in plugins}
     for outcome in outcomes:
         if not outcome.run.available:
-            warnings.append(f"{outcome.run.name} is not installed: its checks were skipped")
+            name = outcome.run.name
+            warnings.append(hints.get(name) or f"{name} is not installed: its checks were skipped")
         if outcome.run.error:
             warnings.append(outcome.run.error)
         for path, (found, file_metrics) in outcome.entries.items():
@@ -224,7 +229,9 @@ def scan(
                 metrics[path] = file_metrics
     for f in findings:
         f.tags = sorted(set(f.tags) | set(tags_for(f.tool, f.rule_id, f.category)))
-    merged = [f for f in merge_duplicates(findings, equivalent) if _in_focus(f, areas)]
+    ran = {o.run.name for o in outcomes if o.run.available and not o.run.error}
+    combined, refuted = merge(findings, ran)
+    merged = [f for f in combined if _in_focus(f, areas)]
     fingerprint_all(merged, root)
     merged.sort(key=Finding.sort_key)
     return AnalysisReport(
@@ -240,6 +247,7 @@ def scan(
         findings=merged,
         hotspots=hotspots.rank(metrics, root),
         warnings=warnings,
+        extra={"merge": {"refuted_by_data_flow": refuted}} if refuted else {},
     )
 
 

@@ -130,6 +130,33 @@ def tags_for(tool: str, rule_id: str, category: Category | str) -> list[str]:
     return sorted(tags)
 
 
+_CLASS_BY_NUMBER: dict[str, str] = {
+    **dict.fromkeys(("608", "610", "611"), "sql"),
+    **dict.fromkeys(("602", "603", "604", "605", "606", "607", "609"), "command"),
+    **dict.fromkeys(("102", "307"), "code"),
+    **dict.fromkeys(("301", "302", "506"), "deserialization"),
+    "310": "ssrf",
+    **dict.fromkeys(("308", "701", "702", "703", "704"), "xss"),
+    **dict.fromkeys(tuple(str(n) for n in range(313, 321)), "xxe"),
+    **dict.fromkeys(("303", "324"), "weak-hash"),
+    "113": "timeout",
+    **dict.fromkeys(("323", "501"), "tls"),
+}
+"""ruff S / bandit B rule numbers by the vulnerability class they check (the classes of the
+taint rules and of the labelled corpus, ``benchmarks/corpus/security``)."""
+
+
+def check_class(tool: str, rule_id: str) -> str | None:
+    """The vulnerability class a rule checks (``sql``, ``command``, ...), None for others."""
+    if tool == "taint":
+        from ai_conductor.analysis.taint import rule_infos
+
+        info = rule_infos().get(rule_id)
+        return info.klass if info else None
+    number = _bandit_number(tool, rule_id)
+    return _CLASS_BY_NUMBER.get(number) if number else None
+
+
 def equivalent(a_tool: str, a_rule: str, b_tool: str, b_rule: str) -> bool:
     """True when two tools' rules report the same problem (ruff S608 and bandit B608)."""
     if a_tool == b_tool:

@@ -41,8 +41,9 @@ TOOLS: dict[str, str] = {
     "radon": "ai_conductor.analysis.tools.radon:RadonTool",
     "vulture": "ai_conductor.analysis.tools.vulture:VultureTool",
     "semgrep": "ai_conductor.analysis.tools.semgrep:SemgrepTool",
+    "taint": "ai_conductor.analysis.tools.taint:TaintTool",
 }
-DEFAULT_TOOLS = ("ruff", "bandit", "radon")
+DEFAULT_TOOLS = ("ruff", "bandit", "radon", "taint")
 OPTIONAL_TOOLS = ("vulture", "semgrep")
 
 TIMEOUT_S = 600.0

@@ -31,7 +31,8 @@ def severity(issue_severity: str, issue_confidence: str) -> Severity:
 @dataclass
 class BanditTool:
     options: Mapping[str, Any] = field(default_factory=dict)
-    """Unused for now: every bandit test runs, with bandit's defaults."""
+    """``skip``: more bandit test ids not to run (precision-first merging skips those ruff
+    does at least as well, see ``ai_conductor.analysis.merge``)."""
     name: str = field(default="bandit", init=False)
     per_file: bool = field(default=True, init=False)
     parallel: bool = field(default=True, init=False)
@@ -40,8 +41,13 @@ class BanditTool:
         binary = find_binary("bandit")
         return binary_version(binary, "bandit") if binary else None
 
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        extra = [str(t) for t in self.options.get("skip", ())]
+        return tuple(sorted({*SKIPPED, *extra}))
+
     def config_key(self) -> str:
-        return "skip=" + ",".join(SKIPPED)
+        return "skip=" + ",".join(self.skipped)
 
     def run(self, root: Path, files: list[str]) -> ToolResult:
         binary = find_binary("bandit")
@@ -51,7 +57,7 @@ class BanditTool:
         for batch in batches(files):
             out = run_command(
                 "bandit",
-                [binary, "-f", "json", "-q", "-s", ",".join(SKIPPED), "--", *batch],
+                [binary, "-f", "json", "-q", "-s", ",".join(self.skipped), "--", *batch],
                 root,
                 (0, 1),
             )
