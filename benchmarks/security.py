@@ -104,15 +104,15 @@ def score(labelled: list[Case], findings: list[Finding]) -> dict[str, dict[str, 
     return table
 
 
-def rule_table(labelled: list[Case], findings: list[Finding]) -> dict[str, dict[str, int]]:
-    """TP / FP per rule (``tool:rule``), merged duplicates included: the data that decides
-    which of two overlapping rules is the more precise."""
-    table: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0})
+def rule_cases(labelled: list[Case], findings: list[Finding]) -> dict[str, dict[str, list[str]]]:
+    """The labelled lines each rule (``tool:rule``, merged duplicates included) flagged, as
+    ``path:line`` under ``tp`` and ``fp``: the data that decides which of two overlapping
+    rules is the more precise."""
+    table: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"tp": [], "fp": []})
     for case in labelled:
         for f in flagged(case, findings):
-            names = {f"{f.tool}:{f.rule_id}", *f.also_reported_by}
-            for name in names:
-                table[name]["tp" if case.vulnerable else "fp"] += 1
+            for name in {f"{f.tool}:{f.rule_id}", *f.also_reported_by}:
+                table[name]["tp" if case.vulnerable else "fp"].append(f"{case.path}:{case.line}")
     return dict(sorted(table.items()))
 
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, tools in CONFIGS.items():
         findings, seconds[name] = run(tools)
         tables[name] = score(labelled, findings)
-        rules[name] = rule_table(labelled, findings)
+        rules[name] = rule_cases(labelled, findings)
     if args.json:
         print(json.dumps({"classes": tables, "seconds": seconds, "rules": rules}, indent=1))
         return 0
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rules:
         print("\nper rule (TP/FP on labelled lines):")
         for name, table in rules.items():
-            print(f"  {name}: " + ", ".join(f"{r} {c['tp']}/{c['fp']}" for r, c in table.items()))
+            counts = (f"{r} {len(c['tp'])}/{len(c['fp'])}" for r, c in table.items())
+            print(f"  {name}: " + ", ".join(counts))
     return 0
 
 

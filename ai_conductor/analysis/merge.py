@@ -48,7 +48,7 @@ DOMINATED_BY_TAINT = {"303": "weak-hash", "324": "weak-hash"}
 
 BANDIT_SKIPPED_WITH_RUFF = (
     "B102", "B113", "B301", "B302", "B307", "B308", "B310", "B314", "B318", "B324",
-    "B501", "B506", "B602", "B603", "B605", "B607", "B608", "B611",
+    "B501", "B506", "B602", "B603", "B605", "B607", "B608", "B611", "B704",
 )  # fmt: skip
 """bandit tests whose ruff twin (same number) did at least as well on the corpus."""
 

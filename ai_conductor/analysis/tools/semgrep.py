@@ -17,13 +17,7 @@ from typing import Any
 from ai_conductor._paths import expand_user
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.rules import tags_for
-from ai_conductor.analysis.tools import (
-    batches,
-    binary_version,
-    find_binary,
-    relative,
-    run_command,
-)
+from ai_conductor.analysis.tools import batches, find_binary, relative, run_command
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
 
@@ -47,8 +41,11 @@ class SemgrepTool:
     parallel: bool = field(default=False, init=False)
 
     def version(self) -> str | None:
-        binary = _semgrep()
-        return binary_version(binary) if binary else None
+        # `semgrep --version` waits ~100 s for the network offline; semgrep-core answers at once
+        from ai_conductor.analysis.tools.taint import core_version, semgrep_core
+
+        binary, core = _semgrep(), semgrep_core()
+        return core_version(core) if binary and core else None
 
     def _rules(self) -> Path | None:
         config = self.options.get("config")
