@@ -5,13 +5,15 @@ Focus areas (``conductor analyze --focus AREA``) select findings by category or 
 ============  =====================================================================
 area          findings selected
 ============  =====================================================================
-security      category ``security`` (ruff S*, bandit, semgrep security rules)
+security      category ``security`` (ruff S*, bandit, taint, semgrep security rules)
 performance   category ``performance`` (ruff PERF*, blocking calls in async code)
 complexity    categories ``complexity`` and ``maintainability`` (radon CC/MI, vulture)
-database      SQL and ORM injection: S608/B608, S610/B610, S611/B611, SQL semgrep rules
+database      SQL and ORM injection: S608/B608, S610/B610, S611/B611, taint sql-injection,
+              SQL semgrep rules
 api           HTTP/network clients and servers: S113/B113 no timeout, S501/B501 TLS
               verification off, S104/B104 binding all interfaces, S310/B310 urlopen,
-              S321/B321 FTP, S312/B312 telnet, S323 unverified SSL context, weak TLS
+              S321/B321 FTP, S312/B312 telnet, S323 unverified SSL context, weak TLS;
+              taint SSRF, open redirect and cookie flags
 algorithms    PERF*, radon CC, loop bugs B007/B020, SIM* simplifications
 bugs          category ``bug``
 style         category ``style``
@@ -97,6 +99,7 @@ _NUMBERED = re.compile(r"^([SB])(\d{3})$")
 _DATABASE = {"608", "610", "611"}
 _API = {"104", "113", "310", "312", "321", "323", "501", "502", "503", "504", "508", "509"}
 _LOOPS = {"B007", "B020"}
+_TAINT_API = ("server-side-request-forgery", "open-redirect", "cookie-")
 _BY_CATEGORY = {
     Category.SECURITY: ("security",),
     Category.PERFORMANCE: ("performance",),
@@ -119,9 +122,9 @@ def tags_for(tool: str, rule_id: str, category: Category | str) -> list[str]:
     """The focus areas a finding belongs to (sorted)."""
     tags = set(_BY_CATEGORY.get(Category(category), ()))
     number = _bandit_number(tool, rule_id)
-    if number in _DATABASE or (tool == "semgrep" and "sql" in rule_id.lower()):
+    if number in _DATABASE or (tool in ("semgrep", "taint") and "sql" in rule_id.lower()):
         tags.add("database")
-    if number in _API:
+    if number in _API or (tool == "taint" and rule_id.startswith(_TAINT_API)):
         tags.add("api")
     if (tool == "radon" and rule_id == "CC") or rule_id in _LOOPS:
         tags.add("algorithms")

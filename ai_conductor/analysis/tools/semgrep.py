@@ -1,4 +1,6 @@
-"""semgrep (optional): pattern rules from a LOCAL rules file, never the registry (offline).
+"""semgrep (optional): your pattern rules from a LOCAL rules file, never the registry (offline).
+
+The built-in taint rules run through the `taint` tool; this one runs rules you write.
 
 Give the rules with the tool option ``config`` (a YAML file or a folder of them). No rules
 are bundled: without ``config`` the run fails with a message saying so. Without a login,
@@ -64,7 +66,9 @@ class SemgrepTool:
     def run(self, root: Path, files: list[str]) -> ToolResult:
         binary, rules = _semgrep(), self._rules()
         if binary is None:
-            raise AnalysisToolError("semgrep is not installed: pip install semgrep")
+            raise AnalysisToolError(
+                "semgrep is not installed: python -m ai_conductor.analysis.taint.install"
+            )
         if rules is None or not rules.exists():
             raise AnalysisToolError(
                 "semgrep needs a local rules file (registry rules need the network): "
