@@ -16,7 +16,6 @@ import functools
 import json
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Any
 from ai_conductor.analysis.models import Category, Finding, TraceStep
 from ai_conductor.analysis.rules import tags_for
 from ai_conductor.analysis.taint import RuleInfo, rule_infos, rules_digest, semgrep_rules
-from ai_conductor.analysis.tools import find_binary, relative, run_command
+from ai_conductor.analysis.tools import find_binary, relative, run_command, version_output
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
 
@@ -55,14 +54,8 @@ def semgrep_core() -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def core_version(binary: str) -> str | None:
-    try:
-        out = subprocess.run(
-            [binary, "-version"], stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=60, check=False,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.search(r"version:?\s*(\d[\w.+-]*)", out)
+    """``semgrep-core version: 1.182.0 (hash)`` -> ``1.182.0``."""
+    match = re.search(r"version:?\s*(\d[\w.+-]*)", version_output(binary, "-version"))
     return match[1] if match else None
 
 
