@@ -10,7 +10,7 @@ test re-derives it from the corpus):
    (:data:`REFUTABLE`) merges into the taint finding whose sink or trace covers its line (one
    finding, with the CWE and the source -> sink trace). Where no request data reaches the sink,
    it is kept only when a function parameter, ``sys.argv``, the environment or ``input()`` does
-   (a ``.reach`` finding: the caller may pass request data, beyond an intra-procedural engine);
+   (a ``reach`` finding: the caller may pass request data, beyond an intra-procedural engine);
    when only constants, sanitized values or table lookups reach it, data flow refutes it and it
    is dropped (counted in ``report.extra["merge"]``). This needs the taint tool to have run;
    without it nothing is refuted.
@@ -80,9 +80,12 @@ def merge(
     ``ran``: tools that ran without a tool-level error (only they can refute others).
     """
     taint: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    reach: dict[str, list[Finding]] = defaultdict(list)
     others: list[Finding] = []
     for f in findings:
-        if f.tool == TAINT:
+        if f.tool == TAINT and f.rule_id == REACH:
+            reach[f.path].append(f)
+        elif f.tool == TAINT:
             taint[(f.path, check_class(TAINT, f.rule_id) or "")].append(f)
         else:
             others.append(f)
@@ -94,19 +97,16 @@ def merge(
         if TAINT not in ran or number is None or klass is None:
             kept.append(f)
             continue
-        same = taint.get((f.path, klass), [])
-        reported = [t for t in same if not t.rule_id.endswith(REACH) and _covers(t, f.line)]
+        reported = [t for t in taint.get((f.path, klass), []) if _covers(t, f.line)]
         if reported:
             _absorb(min(reported, key=lambda t: abs(t.line - f.line)), f)
         elif number in DOMINATED_BY_TAINT:
             refuted[_key(f)] += 1
-        elif number not in REFUTABLE or any(
-            t.rule_id.endswith(REACH) and _covers(t, f.line) for t in same
-        ):
+        elif number not in REFUTABLE or any(_covers(t, f.line) for t in reach[f.path]):
             kept.append(f)
         else:
             refuted[_key(f)] += 1
-    reported_taint = [t for group in taint.values() for t in group if not t.rule_id.endswith(REACH)]
+    reported_taint = [t for group in taint.values() for t in group]
     merged = merge_duplicates(kept, equivalent) + reported_taint
     return merged, dict(sorted(refuted.items()))
 

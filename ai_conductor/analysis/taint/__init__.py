@@ -18,11 +18,13 @@ Flask view and a Django view are checked by the same rule. Semgrep CE's taint en
 intra-procedural: request data must reach the sink inside one function (through variables,
 containers, string building and calls, whose results are tainted by their arguments).
 
-Rules with ``reach: true`` also get a twin ``<id>.reach`` whose sources are a function's
-parameters, ``sys.argv``, the environment and ``input()``: data whose origin lies beyond one
-function. Its findings are never reported; precision-first merging
-(``ai_conductor.analysis.merge``) keeps a pattern finding of ruff or bandit at a sink only
-when request data (a reported finding) or such data (a ``reach`` finding) reaches it.
+One more rule, ``reach``, has the sinks of every rule marked ``reach: true`` and as sources a
+function's parameters, ``sys.argv``, the environment and ``input()``: data whose origin lies
+beyond one function (only numbers and table lookups end it). Its findings are never reported;
+precision-first merging (``ai_conductor.analysis.merge``) keeps a pattern finding of ruff or
+bandit at a sink only when request data (a reported finding) or such data (a ``reach``
+finding) reaches it. One rule for all those sinks, not one per class: it costs one rule's
+time.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ import yaml
 
 from ai_conductor.analysis.models import Severity
 
-REACH = ".reach"
-"""Suffix of the twin rules whose findings are evidence for merging, never reported."""
+REACH = "reach"
+"""Id of the rule whose findings are evidence for merging, never reported."""
 SEMGREP_SEVERITY = {"critical": "ERROR", "high": "ERROR", "medium": "WARNING", "low": "INFO"}
 OPTIONS = {
     "taint_assume_safe_indexes": True,  # CONFIG[request.args["k"]] is the config's value
@@ -60,8 +62,6 @@ class RuleInfo:
     cwe_title: str
     severity: Severity
     mode: str
-    reach: bool = False
-    """A ``.reach`` twin (evidence for merging, not a finding)."""
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -95,10 +95,7 @@ def rule_infos() -> dict[str, RuleInfo]:
             severity=Severity(rule["severity"]), mode=rule.get("mode", "taint"),
         )  # fmt: skip
         infos[info.id] = info
-        if rule.get("reach"):
-            twin = info.id + REACH
-            infos[twin] = RuleInfo(twin, info.klass, info.cwe, info.cwe_title, Severity.INFO,
-                                   info.mode, reach=True)  # fmt: skip
+    infos[REACH] = RuleInfo(REACH, "", "", "data from beyond the function", Severity.INFO, "taint")
     return infos
 
 
@@ -140,7 +137,7 @@ def semgrep_rules() -> str:
             unknown = set(fw.get(part) or {}) - known
             if unknown:
                 raise ValueError(f"{fw['framework']}: {part} for unknown rules {sorted(unknown)}")
-    out = []
+    out, reach_sinks = [], []
     for rule in rules:
         info = rule_infos()[rule["id"]]
         entry: dict[str, Any] = {
@@ -156,10 +153,24 @@ def semgrep_rules() -> str:
             entry.update(_taint_rule(rule, frameworks, common))
         out.append(entry)
         if rule.get("reach"):
-            twin = dict(entry, id=rule["id"] + REACH, severity="INFO")
-            twin["pattern-sources"] = list(common["reach"])
-            out.append(twin)
+            reach_sinks.extend(entry["pattern-sinks"])
+    out.append(_reach_rule(reach_sinks, common))
     return json.dumps({"rules": out}, indent=1, sort_keys=True)
+
+
+def _reach_rule(sinks: list[Any], common: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": REACH,
+        "languages": ["python"],
+        "severity": "INFO",
+        "message": "data from beyond the function reaches a sink (evidence for merging)",
+        "mode": "taint",
+        "options": dict(OPTIONS),
+        "pattern-sources": list(common["reach"]),
+        "pattern-sinks": sinks,
+        "pattern-sanitizers": [*common["lookups"], *common["numbers"]],
+        "pattern-propagators": list(common.get("propagators") or []),
+    }
 
 
 def rules_digest() -> str:

@@ -25,7 +25,13 @@ from typing import Any
 from ai_conductor.analysis.models import Category, Finding, TraceStep
 from ai_conductor.analysis.rules import tags_for
 from ai_conductor.analysis.taint import RuleInfo, rule_infos, rules_digest, semgrep_rules
-from ai_conductor.analysis.tools import find_binary, relative, run_command, version_output
+from ai_conductor.analysis.tools import (
+    batches,
+    find_binary,
+    relative,
+    run_command,
+    version_output,
+)
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
 
@@ -36,6 +42,8 @@ INSTALL_HINT = (
 )
 RULE_TIMEOUT_S = 5
 """Per file and rule, like semgrep's own default; a file that times out is reported."""
+BATCH = 250
+"""Files per semgrep-core call: bounds each call's time (and what a failed call costs)."""
 
 
 def semgrep_core() -> str | None:
@@ -80,15 +88,24 @@ class TaintTool:
         binary = semgrep_core()
         if binary is None:
             raise AnalysisToolError(INSTALL_HINT)
+        result = ToolResult()
         with tempfile.TemporaryDirectory(prefix="conductor-taint-") as tmp:
             rules, targets = Path(tmp, "rules.json"), Path(tmp, "targets.json")
             rules.write_text(semgrep_rules(), encoding="utf-8")
-            targets.write_text(json.dumps(_targets(files)), encoding="utf-8")
             argv = [binary, "-rules", str(rules), "-targets", str(targets), "-json",
                     "-j", str(os.cpu_count() or 1), "-timeout", str(RULE_TIMEOUT_S),
-                    "-timeout_threshold", "3"]  # fmt: skip
-            out = run_command("semgrep-core", argv, cwd=root)
-        return parse_output(out, root)
+                    "-timeout_threshold", "3", "-fast"]  # fmt: skip
+            for batch in batches(files, BATCH):
+                targets.write_text(json.dumps(_targets(batch)), encoding="utf-8")
+                try:
+                    out = run_command("semgrep-core", argv, cwd=root)
+                except AnalysisToolError as exc:  # this batch only: retried next run
+                    result.errors.extend(f"taint could not analyse {f}: {exc}" for f in batch)
+                    continue
+                parsed = parse_output(out, root)
+                result.findings.extend(parsed.findings)
+                result.errors.extend(parsed.errors)
+        return result
 
 
 def _targets(files: list[str]) -> list[Any]:
@@ -137,6 +154,7 @@ def _finding(root: Path, item: Mapping[str, Any], info: RuleInfo) -> Finding:
     line = max(1, int(start["line"]))
     category = Category.SECURITY
     number = info.cwe.removeprefix("CWE-")
+    cwe = [info.cwe] if info.cwe else []
     return Finding(
         tool="taint",
         rule_id=info.id,
@@ -149,8 +167,8 @@ def _finding(root: Path, item: Mapping[str, Any], info: RuleInfo) -> Finding:
         column=max(1, int(start.get("col", 1))),
         end_column=int(end["col"]) if "col" in end else None,
         message=str(extra.get("message", info.id)).strip(),
-        tags=sorted({*tags_for("taint", info.id, category), info.cwe}),
-        help_uri=f"https://cwe.mitre.org/data/definitions/{number}.html",
+        tags=sorted({*tags_for("taint", info.id, category), *cwe}),
+        help_uri=f"https://cwe.mitre.org/data/definitions/{number}.html" if cwe else None,
         trace=trace(root, extra.get("dataflow_trace")),
     )
 
