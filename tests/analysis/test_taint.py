@@ -20,7 +20,7 @@ import pytest
 from ai_conductor.analysis import scan
 from ai_conductor.analysis.merge import BANDIT_SKIPPED_WITH_RUFF, merge
 from ai_conductor.analysis.models import AnalysisReport, Category, Finding, Severity, TraceStep
-from ai_conductor.analysis.taint import rule_infos, semgrep_rules
+from ai_conductor.analysis.taint import reads_requests, rule_infos, semgrep_rules
 from ai_conductor.analysis.tools import load_tool
 from ai_conductor.reports.sarif import to_sarif
 from ai_conductor.settings import Settings
@@ -201,7 +201,25 @@ def test_rule_specs_compose_and_reject_unknown_rule_ids() -> None:
     (reach,) = [r for r in doc["rules"] if r["id"] == "reach"]
     reaching = [r for r in taint if r["id"] in REACHING]
     assert len(reaching) == len(REACHING)
-    assert reach["pattern-sinks"] == [s for r in reaching for s in r["pattern-sinks"]]
+    sinks = [s for r in reaching for s in r["pattern-sinks"]]
+    view_return = [s for s in sinks if "return $X" in json.dumps(s)]  # no pattern rule checks it
+    assert len(view_return) == 1
+    assert reach["pattern-sinks"] == [s for s in sinks if s not in view_return]
+    web = {r["id"] for r in json.loads(semgrep_rules("web"))["rules"]}
+    rest = {r["id"] for r in json.loads(semgrep_rules("any"))["rules"]}
+    assert web | rest == set(ids)
+    assert rest == {"weak-hash", "cookie-without-secure", "cookie-without-httponly", "reach"}
+
+
+def test_files_without_request_data_skip_the_request_rules() -> None:
+    assert not reads_requests("import re\n\ndef parse(text):\n    return re.compile(text)\n")
+    assert reads_requests("from .app import app\n\n@app.get('/x')\ndef x(q):\n    return q\n")
+    assert reads_requests("def view(req):\n    return req.GET['q']\n")
+    assert reads_requests("def app(environ, start_response):\n    pass\n")
+    for path in CORPUS.rglob("*.py"):  # every labelled request-data case is looked at
+        text = path.read_text()
+        if any(c in text for c in ("# vuln: sql", "# vuln: path", "# vuln: xss", "# vuln: ssrf")):
+            assert reads_requests(text), path
 
 
 def _sarif_schema() -> Any:

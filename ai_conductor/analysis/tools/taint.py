@@ -24,7 +24,13 @@ from typing import Any
 
 from ai_conductor.analysis.models import Category, Finding, TraceStep
 from ai_conductor.analysis.rules import tags_for
-from ai_conductor.analysis.taint import RuleInfo, rule_infos, rules_digest, semgrep_rules
+from ai_conductor.analysis.taint import (
+    RuleInfo,
+    reads_requests,
+    rule_infos,
+    rules_digest,
+    semgrep_rules,
+)
 from ai_conductor.analysis.tools import (
     batches,
     find_binary,
@@ -89,23 +95,38 @@ class TaintTool:
         if binary is None:
             raise AnalysisToolError(INSTALL_HINT)
         result = ToolResult()
+        web = [rel for rel in files if _reads_requests(root / rel)]
         with tempfile.TemporaryDirectory(prefix="conductor-taint-") as tmp:
-            rules, targets = Path(tmp, "rules.json"), Path(tmp, "targets.json")
-            rules.write_text(semgrep_rules(), encoding="utf-8")
-            argv = [binary, "-rules", str(rules), "-targets", str(targets), "-json",
-                    "-j", str(os.cpu_count() or 1), "-timeout", str(RULE_TIMEOUT_S),
-                    "-timeout_threshold", "3", "-fast"]  # fmt: skip
-            for batch in batches(files, BATCH):
-                targets.write_text(json.dumps(_targets(batch)), encoding="utf-8")
-                try:
-                    out = run_command("semgrep-core", argv, cwd=root)
-                except AnalysisToolError as exc:  # this batch only: retried next run
-                    result.errors.extend(f"taint could not analyse {f}: {exc}" for f in batch)
-                    continue
-                parsed = parse_output(out, root)
-                result.findings.extend(parsed.findings)
-                result.errors.extend(parsed.errors)
+            for group, targets in (("web", web), ("any", files)):
+                rules = Path(tmp, f"{group}.json")
+                rules.write_text(semgrep_rules(group), encoding="utf-8")
+                for batch in batches(targets, BATCH):
+                    self._run_batch(binary, rules, Path(tmp), root, batch, result)
         return result
+
+    def _run_batch(
+        self, binary: str, rules: Path, tmp: Path, root: Path, batch: list[str], into: ToolResult
+    ) -> None:
+        targets = tmp / "targets.json"
+        targets.write_text(json.dumps(_targets(batch)), encoding="utf-8")
+        argv = [binary, "-rules", str(rules), "-targets", str(targets), "-json",
+                "-j", str(os.cpu_count() or 1), "-timeout", str(RULE_TIMEOUT_S),
+                "-timeout_threshold", "3", "-fast"]  # fmt: skip
+        try:
+            out = run_command("semgrep-core", argv, cwd=root)
+        except AnalysisToolError as exc:  # this batch only: retried next run
+            into.errors.extend(f"taint could not analyse {f}: {exc}" for f in batch)
+            return
+        parsed = parse_output(out, root)
+        into.findings.extend(parsed.findings)
+        into.errors.extend(parsed.errors)
+
+
+def _reads_requests(path: Path) -> bool:
+    try:
+        return reads_requests(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return True  # let semgrep-core report it
 
 
 def _targets(files: list[str]) -> list[Any]:
