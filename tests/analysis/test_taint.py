@@ -20,7 +20,7 @@ import pytest
 from ai_conductor.analysis import scan
 from ai_conductor.analysis.merge import BANDIT_SKIPPED_WITH_RUFF, merge
 from ai_conductor.analysis.models import AnalysisReport, Category, Finding, Severity, TraceStep
-from ai_conductor.analysis.taint import reads_requests, rule_infos, semgrep_rules
+from ai_conductor.analysis.taint import reaches_sinks, reads_requests, rule_infos, semgrep_rules
 from ai_conductor.analysis.tools import load_tool
 from ai_conductor.reports.sarif import to_sarif
 from ai_conductor.settings import Settings
@@ -50,6 +50,7 @@ REACHING = (
     "xml-external-entities",
 )  # fmt: skip
 """The rules whose sinks a parameter may reach to keep a ruff/bandit finding there."""
+GROUPS = ("web", "search", "reach")
 
 
 def _scan(tools: list[str] | None, home: Path) -> AnalysisReport:
@@ -205,10 +206,10 @@ def test_rule_specs_compose_and_reject_unknown_rule_ids() -> None:
     view_return = [s for s in sinks if "return $X" in json.dumps(s)]  # no pattern rule checks it
     assert len(view_return) == 1
     assert reach["pattern-sinks"] == [s for s in sinks if s not in view_return]
-    web = {r["id"] for r in json.loads(semgrep_rules("web"))["rules"]}
-    rest = {r["id"] for r in json.loads(semgrep_rules("any"))["rules"]}
-    assert web | rest == set(ids)
-    assert rest == {"weak-hash", "cookie-without-secure", "cookie-without-httponly", "reach"}
+    groups = {g: {r["id"] for r in json.loads(semgrep_rules(g))["rules"]} for g in GROUPS}
+    assert set().union(*groups.values()) == set(ids)
+    assert sum(len(g) for g in groups.values()) == len(ids)
+    assert groups["search"] == {"weak-hash", "cookie-without-secure", "cookie-without-httponly"}
 
 
 def test_files_without_request_data_skip_the_request_rules() -> None:
@@ -216,10 +217,16 @@ def test_files_without_request_data_skip_the_request_rules() -> None:
     assert reads_requests("from .app import app\n\n@app.get('/x')\ndef x(q):\n    return q\n")
     assert reads_requests("def view(req):\n    return req.GET['q']\n")
     assert reads_requests("def app(environ, start_response):\n    pass\n")
+    assert not reaches_sinks("import re\n\ndef parse(text):\n    return re.compile(text)\n")
+    assert reaches_sinks("def run(cmd):\n    return eval(cmd)\n")
     for path in CORPUS.rglob("*.py"):  # every labelled request-data case is looked at
         text = path.read_text()
         if any(c in text for c in ("# vuln: sql", "# vuln: path", "# vuln: xss", "# vuln: ssrf")):
             assert reads_requests(text), path
+    sinks = ("execute(", "os.system(", "eval(", "pickle.loads(", "urlopen(", "Markup(")
+    for path in (REPO / "examples" / "defects").rglob("*.py"):
+        text = path.read_text()
+        assert reaches_sinks(text) or not any(s in text for s in sinks), path
 
 
 def _sarif_schema() -> Any:

@@ -140,19 +140,33 @@ decorator). Files without it cannot hold request data for these rules, so the re
 rules skip them: most of a codebase that is not a web application, at a fraction of the cost."""
 
 
+REACH_MARKERS = re.compile(
+    r"execute|\.raw\(|RawSQL|sqlalchemy|read_sql|system\(|popen|subprocess|\bexec[lv]p?e?\("
+    r"|spawn|(?<![\w.])(eval|exec|compile)\(|pickle|marshal|yaml|dill|urlopen|urllib"
+    r"|requests|httpx|aiohttp|http\.client|Markup|mark_safe|SafeString|jinja2|mako|Template"
+    r"|from_string|lxml|xml"
+)
+"""Text every file with a sink of the ``reach`` rule contains; the others skip that rule."""
+
+
+def reaches_sinks(text: str) -> bool:
+    """Whether the ``reach`` rule can find anything in this source."""
+    return REACH_MARKERS.search(text) is not None
+
+
 def reads_requests(text: str) -> bool:
     """Whether the request-data rules can find anything in this source."""
     return WEB_MARKERS.search(text) is not None
 
 
-@functools.lru_cache(maxsize=3)
+@functools.lru_cache(maxsize=4)
 def semgrep_rules(group: str = "all") -> str:
     """The composed Semgrep rule file (JSON, which Semgrep reads like YAML).
 
-    ``group``: ``web`` (the rules whose sources are request data), ``any`` (the rest: search
-    rules and ``reach``, for every file), or ``all``.
+    ``group``: ``web`` (the rules whose sources are request data), ``search`` (cookie flags,
+    weak hashes: every file), ``reach``, or ``all``.
     """
-    if group not in ("web", "any", "all"):
+    if group not in ("web", "search", "reach", "all"):
         raise ValueError(f"unknown rule group {group!r}")
     frameworks, rules, common = _specs()
     known = {r["id"] for r in rules}
@@ -179,9 +193,9 @@ def semgrep_rules(group: str = "all") -> str:
             if rule.get("reach"):  # a sink marked reach: false is not one a pattern rule checks
                 reach_sinks.extend(s for s in entry["pattern-sinks"] if s.get("reach", True))
             entry["pattern-sinks"] = [_strip(s) for s in entry["pattern-sinks"]]
-        if group == "all" or (group == "web") == (info.mode == "taint"):
+        if group == "all" or group == {"taint": "web", "search": "search"}[info.mode]:
             out.append(entry)
-    if group != "web":
+    if group in ("reach", "all"):
         out.append(_reach_rule([_strip(s) for s in reach_sinks], common))
     return json.dumps({"rules": out}, indent=1, sort_keys=True)
 

@@ -26,6 +26,7 @@ from ai_conductor.analysis.models import Category, Finding, TraceStep
 from ai_conductor.analysis.rules import tags_for
 from ai_conductor.analysis.taint import (
     RuleInfo,
+    reaches_sinks,
     reads_requests,
     rule_infos,
     rules_digest,
@@ -95,9 +96,15 @@ class TaintTool:
         if binary is None:
             raise AnalysisToolError(INSTALL_HINT)
         result = ToolResult()
-        web = [rel for rel in files if _reads_requests(root / rel)]
+        groups: dict[str, list[str]] = {"web": [], "search": list(files), "reach": []}
+        for rel in files:
+            text = _read(root / rel)
+            if text is None or reads_requests(text):
+                groups["web"].append(rel)
+            if text is None or reaches_sinks(text):
+                groups["reach"].append(rel)
         with tempfile.TemporaryDirectory(prefix="conductor-taint-") as tmp:
-            for group, targets in (("web", web), ("any", files)):
+            for group, targets in groups.items():
                 rules = Path(tmp, f"{group}.json")
                 rules.write_text(semgrep_rules(group), encoding="utf-8")
                 for batch in batches(targets, BATCH):
@@ -122,11 +129,12 @@ class TaintTool:
         into.errors.extend(parsed.errors)
 
 
-def _reads_requests(path: Path) -> bool:
+def _read(path: Path) -> str | None:
+    """The source, or None when unreadable (every rule then runs: semgrep-core reports it)."""
     try:
-        return reads_requests(path.read_text(encoding="utf-8", errors="replace"))
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return True  # let semgrep-core report it
+        return None
 
 
 def _targets(files: list[str]) -> list[Any]:
