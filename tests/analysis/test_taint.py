@@ -46,8 +46,7 @@ def _bench() -> ModuleType:
 BENCH = _bench()
 REACHING = (
     "sql-injection", "command-injection", "code-injection", "unsafe-deserialization",
-    "server-side-request-forgery", "cross-site-scripting", "template-injection",
-    "xml-external-entities",
+    "server-side-request-forgery", "cross-site-scripting",
 )  # fmt: skip
 """The rules whose sinks a parameter may reach to keep a ruff/bandit finding there."""
 GROUPS = ("web", "search", "reach")
@@ -203,9 +202,11 @@ def test_rule_specs_compose_and_reject_unknown_rule_ids() -> None:
     reaching = [r for r in taint if r["id"] in REACHING]
     assert len(reaching) == len(REACHING)
     sinks = [s for r in reaching for s in r["pattern-sinks"]]
-    view_return = [s for s in sinks if "return $X" in json.dumps(s)]  # no pattern rule checks it
-    assert len(view_return) == 1
-    assert reach["pattern-sinks"] == [s for s in sinks if s not in view_return]
+    unchecked = ("return $X", "requests.", "HttpResponse", "HTMLResponse", "make_response")
+    left_out = [s for s in sinks if any(u in json.dumps(s) for u in unchecked)]
+    assert len(left_out) == 7  # sinks no refutable ruff/bandit rule checks
+    assert reach["pattern-sinks"] == [s for s in sinks if s not in left_out]
+    assert '"reach":' not in json.dumps(doc)  # the marker is stripped (semgrep would refuse it)
     groups = {g: {r["id"] for r in json.loads(semgrep_rules(g))["rules"]} for g in GROUPS}
     assert set().union(*groups.values()) == set(ids)
     assert sum(len(g) for g in groups.values()) == len(ids)

@@ -129,9 +129,9 @@ def _taint_rule(
 
 
 WEB_MARKERS = re.compile(
-    r"\b(flask|django|fastapi|starlette|werkzeug|http\.server|BaseHTTPRequestHandler"
-    r"|socketserver|cgi|wsgi|environ)\b"
-    r"|\.(GET|POST|COOKIES|META|FILES|query_params|path_params)\b|\brequest\.|\.recv\w*\("
+    r"\b(flask|django|fastapi|starlette|werkzeug|rest_framework|http\.server"
+    r"|BaseHTTPRequestHandler|socketserver|cgi)\b|\bdef \w+\(\s*environ\s*,"
+    r"|\.(GET|POST|COOKIES|META|FILES|query_params|path_params)\b|\.recv\w*\("
     r"|^\s*@\w+\.(route|get|post|put|patch|delete|api_route|websocket)\(",
     re.MULTILINE,
 )
@@ -141,10 +141,12 @@ rules skip them: most of a codebase that is not a web application, at a fraction
 
 
 REACH_MARKERS = re.compile(
-    r"execute|\.raw\(|RawSQL|sqlalchemy|read_sql|system\(|popen|subprocess|\bexec[lv]p?e?\("
-    r"|spawn|(?<![\w.])(eval|exec|compile)\(|pickle|marshal|yaml|dill|urlopen|urllib"
-    r"|requests|httpx|aiohttp|http\.client|Markup|mark_safe|SafeString|jinja2|mako|Template"
-    r"|from_string|lxml|xml"
+    r"\.execute(many|script)?\(|\.exec_driver_sql\(|\.raw\(|RawSQL\(|\btext\(|read_sql"
+    r"|system\(|popen\(|subprocess|\b(exec|spawn)[lv]p?e?\(|posix_spawn|create_subprocess_shell"
+    r"|(?<![\w.])(eval|exec|compile)\(|pickle|marshal\.|yaml\.|dill\.|jsonpickle"
+    r"|urlopen\(|urlretrieve\(|urllib\.request\.Request\(|requests\.|httpx|aiohttp"
+    r"|HTTPS?Connection\(|Markup\(|mark_safe\(|SafeString\(|HttpResponse\(|HTMLResponse\("
+    r"|make_response\(|Response\(|Template\(|from_string\(|lxml|xml\.sax|pulldom|minidom"
 )
 """Text every file with a sink of the ``reach`` rule contains; the others skip that rule."""
 
@@ -159,14 +161,18 @@ def reads_requests(text: str) -> bool:
     return WEB_MARKERS.search(text) is not None
 
 
-@functools.lru_cache(maxsize=4)
+GROUPS = ("web", "search", "reach")
+
+
+@functools.lru_cache(maxsize=8)
 def semgrep_rules(group: str = "all") -> str:
     """The composed Semgrep rule file (JSON, which Semgrep reads like YAML).
 
     ``group``: ``web`` (the rules whose sources are request data), ``search`` (cookie flags,
-    weak hashes: every file), ``reach``, or ``all``.
+    weak hashes: every file), ``reach``, several joined with ``+``, or ``all``.
     """
-    if group not in ("web", "search", "reach", "all"):
+    wanted = set(GROUPS) if group == "all" else set(group.split("+"))
+    if not wanted or wanted - set(GROUPS):
         raise ValueError(f"unknown rule group {group!r}")
     frameworks, rules, common = _specs()
     known = {r["id"] for r in rules}
@@ -193,9 +199,9 @@ def semgrep_rules(group: str = "all") -> str:
             if rule.get("reach"):  # a sink marked reach: false is not one a pattern rule checks
                 reach_sinks.extend(s for s in entry["pattern-sinks"] if s.get("reach", True))
             entry["pattern-sinks"] = [_strip(s) for s in entry["pattern-sinks"]]
-        if group == "all" or group == {"taint": "web", "search": "search"}[info.mode]:
+        if {"taint": "web", "search": "search"}[info.mode] in wanted:
             out.append(entry)
-    if group in ("reach", "all"):
+    if "reach" in wanted:
         out.append(_reach_rule([_strip(s) for s in reach_sinks], common))
     return json.dumps({"rules": out}, indent=1, sort_keys=True)
 

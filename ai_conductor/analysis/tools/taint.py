@@ -96,17 +96,19 @@ class TaintTool:
         if binary is None:
             raise AnalysisToolError(INSTALL_HINT)
         result = ToolResult()
-        groups: dict[str, list[str]] = {"web": [], "search": list(files), "reach": []}
+        by_groups: dict[str, list[str]] = {}  # one semgrep-core call parses a file once
         for rel in files:
             text = _read(root / rel)
+            wanted = ["search"]
             if text is None or reads_requests(text):
-                groups["web"].append(rel)
+                wanted.insert(0, "web")
             if text is None or reaches_sinks(text):
-                groups["reach"].append(rel)
+                wanted.append("reach")
+            by_groups.setdefault("+".join(wanted), []).append(rel)
         with tempfile.TemporaryDirectory(prefix="conductor-taint-") as tmp:
-            for group, targets in groups.items():
-                rules = Path(tmp, f"{group}.json")
-                rules.write_text(semgrep_rules(group), encoding="utf-8")
+            for number, (groups, targets) in enumerate(sorted(by_groups.items())):
+                rules = Path(tmp, f"rules-{number}.json")
+                rules.write_text(semgrep_rules(groups), encoding="utf-8")
                 for batch in batches(targets, BATCH):
                     self._run_batch(binary, rules, Path(tmp), root, batch, result)
         return result
