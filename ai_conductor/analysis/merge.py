@@ -60,8 +60,12 @@ def _number(finding: Finding) -> str | None:
     return None
 
 
-def _covers(taint: Finding, line: int) -> bool:
-    return taint.line <= line <= taint.end_line or any(s.line == line for s in taint.trace)
+def _covers(taint: Finding, other: Finding) -> bool:
+    """The taint finding's sink or a step of its trace lies on ``other``'s lines (a call
+    spread over lines: ruff reports ``eval(`` on one line, the sink argument is on the next)."""
+    first, last = other.line, max(other.line, other.end_line)
+    overlaps = taint.line <= last and first <= taint.end_line
+    return overlaps or any(first <= s.line <= last for s in taint.trace)
 
 
 def _absorb(kept: Finding, other: Finding) -> None:
@@ -97,12 +101,12 @@ def merge(
         if TAINT not in ran or number is None or klass is None:
             kept.append(f)
             continue
-        reported = [t for t in taint.get((f.path, klass), []) if _covers(t, f.line)]
+        reported = [t for t in taint.get((f.path, klass), []) if _covers(t, f)]
         if reported:
             _absorb(min(reported, key=lambda t: abs(t.line - f.line)), f)
         elif number in DOMINATED_BY_TAINT:
             refuted[_key(f)] += 1
-        elif number not in REFUTABLE or any(_covers(t, f.line) for t in reach[f.path]):
+        elif number not in REFUTABLE or any(_covers(t, f) for t in reach[f.path]):
             kept.append(f)
         else:
             refuted[_key(f)] += 1

@@ -278,6 +278,13 @@ def test_merge_keeps_pattern_findings_when_taint_did_not_run() -> None:
     kept, refuted = merge([pattern.model_copy(deep=True), reach], ran={"ruff", "taint"})
     assert [(f.tool, f.rule_id) for f in kept] == [("ruff", "S608")]
     assert not refuted
+    # a call over two lines: ruff reports its first line, the sink argument is on the next
+    spread = pattern.model_copy(update={"line": 2, "end_line": 3}, deep=True)
+    sink = reach.model_copy(update={"line": 3, "end_line": 3, "trace": []}, deep=True)
+    kept, refuted = merge([spread, sink], ran={"ruff", "taint"})
+    assert [(f.line, refuted) for f in kept] == [(2, {})]
+    kept, refuted = merge([spread.model_copy(update={"end_line": 2})], ran={"ruff", "taint"})
+    assert (kept, refuted) == ([], {"ruff:S608": 1})
 
 
 def _base_python() -> str:
