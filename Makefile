@@ -8,11 +8,16 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest bench lock clean
 
-$(STAMP): pyproject.toml constraints.txt
+# Semgrep CE (the taint engine) gets its own environment, $(VENV)/semgrep-env: it cannot share
+# ours (see ai_conductor/analysis/taint/install.py); its versions are locked in SEMGREP_LOCK.
+SEMGREP_LOCK := ai_conductor/analysis/taint/semgrep-constraints.txt
+
+$(STAMP): pyproject.toml constraints.txt $(SEMGREP_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	$(MAKE) --no-print-directory tool-wheels
+	$(BIN)/python -m ai_conductor.analysis.taint.install
 	touch $(STAMP)
 
 # bandit and radon for newer Pythons (the analyzer runs them under an interpreter that can parse
@@ -65,12 +70,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/orchestration.py
 	$(BIN)/python benchmarks/analyze.py
 	$(BIN)/python benchmarks/environment.py
+	$(BIN)/python benchmarks/security.py
 	$(BIN)/python benchmarks/storage/audit.py
 	$(BIN)/python benchmarks/storage/search.py
 
 lock: $(STAMP) $(LLM_STAMP)
 	(echo "# Locked versions CI installs (pip install -c constraints.txt). Regenerate: make lock"; \
 	 $(BIN)/pip freeze --exclude-editable | grep -vi '^ai-conductor') > constraints.txt
+	(echo "# Locked versions of Semgrep CE's own environment (python -m ai_conductor.analysis.taint.install)."; \
+	 echo "# semgrep cannot share ai-conductor's environment (see install.py). Regenerate: make lock"; \
+	 $(VENV)/semgrep-env/bin/pip freeze) > $(SEMGREP_LOCK)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -194,8 +194,8 @@ def analyze(
     tool: Annotated[
         list[str] | None,
         typer.Option(
-            help="Run only these tools (repeatable): ruff, bandit, radon, vulture, "
-            "semgrep, or package.module:Class."
+            help="Run only these tools (repeatable): ruff, bandit, radon, taint, vulture, "
+            "semgrep, or package.module:Class. Default: ruff, bandit, radon, taint."
         ),
     ] = None,
     category: Annotated[
@@ -212,7 +212,16 @@ def analyze(
         ),
     ] = None,
 ) -> None:
-    """Analyse a codebase with ruff, bandit and radon: lint, security, complexity, hotspots.
+    """Analyse a codebase with ruff, bandit, radon and taint analysis: lint, security,
+    complexity, hotspots.
+
+    Taint analysis (Semgrep CE with ai-conductor's own rules for Flask, Django, FastAPI and the
+    standard library) follows request data to SQL, shell, eval, deserialisation, file paths,
+    URLs, HTML, redirects, XML parsers, LDAP and XPath, and checks cookie flags, session writes
+    and weak hashes; each finding has its CWE and source -> sink trace. It is intra-procedural
+    (one function at a time). Where several tools check the same thing the more precise verdict
+    is kept: a ruff/bandit finding that data flow shows only constants reach is dropped.
+    Without semgrep (python -m ai_conductor.analysis.taint.install) a warning says so.
 
     Findings are merged across tools, fingerprinted (stable when lines move), compared with the
     previous run of the same codebase (new / existing / fixed) and stored: one history per

@@ -99,9 +99,12 @@ if [ "$R" = "" ]; then
     run "$PYTHON" -m venv "$PREFIX/venv"
     run "$PREFIX/venv/bin/python" -m pip install --upgrade pip
     run "$PREFIX/venv/bin/python" -m pip install "$SPEC"
+    # the taint engine (Semgrep CE) cannot share the venv: its own, beside it
+    run "$PREFIX/venv/bin/python" -m ai_conductor.analysis.taint.install
 else
     note "skipped under --root: a venv cannot be moved; run install.sh on the host, or build"
     note "the image with $PYTHON -m venv $PREFIX/venv && $PREFIX/venv/bin/pip install '$SPEC'"
+    note "&& $PREFIX/venv/bin/python -m ai_conductor.analysis.taint.install"
 fi
 
 echo "== units: $R/etc/systemd/system"

@@ -358,6 +358,8 @@ def _fake_wheel(dist: Path) -> Path:
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
         "Tag: py3-none-any\n",
         f"{info}/entry_points.txt": "[console_scripts]\nconductor = fake_conductor:main\n",
+        # the install step also sets up the taint engine's own environment
+        "ai_conductor/analysis/taint/install.py": "print('fake taint engine install')\n",
     }
     dist.mkdir(parents=True)
     with zipfile.ZipFile(wheel, "w") as zf:
@@ -375,6 +377,7 @@ def test_action_install_step_makes_a_venv(workspace: Path, tmp_path: Path) -> No
     assert step.returncode == 0, step.log
     venv = tmp_path / "runner-temp" / "ai-conductor-venv"
     assert step.outputs["conductor"] == str(venv / "bin" / "conductor")
+    assert "fake taint engine install" in step.log
     done = subprocess.run([step.outputs["conductor"]], capture_output=True, text=True)
     assert done.stdout.strip() == "fake conductor"
 

@@ -32,6 +32,8 @@ install() {
         python3 -m venv "$venv"
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             "${constraints[@]}" "$from"
+        # the taint engine (Semgrep CE) in its own environment beside this one
+        "$venv/bin/python" -m ai_conductor.analysis.taint.install
         conductor="$venv/bin/conductor"
     fi
     "$conductor" --help >/dev/null || fail "$conductor does not run"

@@ -21,9 +21,10 @@ from typing import Any
 from ai_conductor.analysis import hotspots
 from ai_conductor.analysis.cache import AnalysisCache
 from ai_conductor.analysis.files import FileSet, check_codebase, collect
+from ai_conductor.analysis.merge import merge, skip_redundant
 from ai_conductor.analysis.models import AnalysisReport, Finding, Hotspot, ToolRun
-from ai_conductor.analysis.normalize import fingerprint_all, merge_duplicates
-from ai_conductor.analysis.rules import FOCUS_AREAS, equivalent, tags_for
+from ai_conductor.analysis.normalize import fingerprint_all
+from ai_conductor.analysis.rules import FOCUS_AREAS, tags_for
 from ai_conductor.analysis.scheduler import Progress, ToolOutcome, run_tools
 from ai_conductor.analysis.toolenv import ToolPython, resolve
 from ai_conductor.analysis.tools import DEFAULT_TOOLS, load_tool
@@ -82,13 +83,22 @@ def _run_key(fileset: FileSet, plugins: Sequence[AnalyzerTool]) -> str:
 class _Result:
     """What a scan found before focus and history: merged, fingerprinted, sorted."""
 
-    def __init__(self, findings: list[Finding], runs: list[ToolRun], spots: list[Hotspot]) -> None:
+    def __init__(
+        self,
+        findings: list[Finding],
+        runs: list[ToolRun],
+        spots: list[Hotspot],
+        refuted: dict[str, int] | None = None,
+    ) -> None:
         self.findings, self.runs, self.spots = findings, runs, spots
+        self.refuted = refuted or {}
+        """Pattern findings data flow showed to be harmless, by rule (``extra.merge``)."""
 
     def meta(self) -> dict[str, Any]:
         return {
             "runs": [r.model_dump(mode="json") for r in self.runs],
             "spots": [s.model_dump(mode="json") for s in self.spots],
+            "refuted": self.refuted,
         }
 
     @classmethod
@@ -96,7 +106,8 @@ class _Result:
         runs = [ToolRun.model_validate(r) for r in meta["runs"]]
         for run in runs:  # read back whole: every file's result came from the cache
             run.files_from_cache, run.files_analyzed, run.duration_s = run.files_total, 0, 0.0
-        return cls(findings, runs, [Hotspot.model_validate(s) for s in meta["spots"]])
+        spots = [Hotspot.model_validate(s) for s in meta["spots"]]
+        return cls(findings, runs, spots, dict(meta.get("refuted") or {}))
 
 
 def _combine(outcomes: list[ToolOutcome], root: Path) -> _Result:
@@ -109,10 +120,11 @@ def _combine(outcomes: list[ToolOutcome], root: Path) -> _Result:
                 spots.extend(hotspots.candidates(entry.metrics.functions))
     for f in findings:
         f.tags = sorted(set(f.tags) | set(tags_for(f.tool, f.rule_id, f.category)))
-    merged = merge_duplicates(findings, equivalent)
+    ran = {o.run.name for o in outcomes if o.run.available and not o.run.error}
+    merged, refuted = merge(findings, ran)
     fingerprint_all(merged, root)
     merged.sort(key=Finding.sort_key)
-    return _Result(merged, [o.run for o in outcomes], spots)
+    return _Result(merged, [o.run for o in outcomes], spots, refuted)
 
 
 def _results(
@@ -141,11 +153,19 @@ def _results(
         cache.close()
 
 
-def _warnings(fileset: FileSet, runs: list[ToolRun], python: ToolPython | None) -> list[str]:
+def _warnings(
+    fileset: FileSet,
+    runs: list[ToolRun],
+    python: ToolPython | None,
+    plugins: Sequence[AnalyzerTool],
+) -> list[str]:
     warnings = [f"no Python files found under {fileset.root}"] if not fileset.files else []
+    hints = {p.name: getattr(p, "install_hint", None) for p in plugins}
     for run in runs:
         if not run.available:
-            warnings.append(f"{run.name} is not installed: its checks were skipped")
+            warnings.append(
+                hints.get(run.name) or f"{run.name} is not installed: its checks were skipped"
+            )
         if run.error:
             warnings.append(f"{run.name}: {run.error}")
     if python is not None and python.note:
@@ -168,7 +188,9 @@ def scan(
     started = datetime.now(UTC)
     areas = check_focus(focus)
     root = check_codebase(codebase)
-    plugins = [load_tool(name, (tool_options or {}).get(name)) for name in tools or DEFAULT_TOOLS]
+    names = list(tools or DEFAULT_TOOLS)
+    options = skip_redundant(names, tool_options or {})
+    plugins = [load_tool(name, options.get(name)) for name in names]
     fileset = collect(root)
     python = _bind_python(plugins, root, settings)
     result = _results(fileset, plugins, python, settings, progress)
@@ -184,7 +206,8 @@ def scan(
         skipped=fileset.skipped,
         findings=[f for f in result.findings if in_focus(f, areas)],
         hotspots=hotspots.rank_spots(result.spots, root),
-        warnings=_warnings(fileset, result.runs, python),
+        warnings=_warnings(fileset, result.runs, python, plugins),
+        extra={"merge": {"refuted_by_data_flow": result.refuted}} if result.refuted else {},
     )
 
 

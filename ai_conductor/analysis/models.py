@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,6 +56,21 @@ class FindingStatus(StrEnum):
     """In the previous run, gone now."""
 
 
+class TraceStep(_Model):
+    """One location on the path request data takes to a sink (a taint finding's trace)."""
+
+    kind: Literal["source", "step", "sink"]
+    """``source``: where the data enters; ``step``: a variable it passes through; ``sink``."""
+    path: str
+    """POSIX path relative to the codebase root."""
+    line: int = Field(ge=1)
+    column: int = Field(default=1, ge=1)
+    end_line: int | None = None
+    end_column: int | None = None
+    code: str = ""
+    """The expression or variable at this location, e.g. ``request.args``."""
+
+
 class Finding(_Model):
     """One problem, normalised across tools."""
 
@@ -84,6 +99,9 @@ class Finding(_Model):
     also_reported_by: list[str] = Field(default_factory=list)
     """Merged duplicates from other tools, as ``tool:rule_id``."""
     status: FindingStatus = FindingStatus.NEW
+    trace: list[TraceStep] = Field(default_factory=list)
+    """Taint findings: how request data reaches the sink, source first, sink last (1.1; empty
+    for pattern findings)."""
 
     def sort_key(self) -> tuple[int, str, int, str]:
         return (-self.severity.rank, self.path, self.line, self.rule_id)

@@ -5,13 +5,15 @@ Focus areas (``conductor analyze --focus AREA``) select findings by category or 
 ============  =====================================================================
 area          findings selected
 ============  =====================================================================
-security      category ``security`` (ruff S*, bandit, semgrep security rules)
+security      category ``security`` (ruff S*, bandit, taint, semgrep security rules)
 performance   category ``performance`` (ruff PERF*, blocking calls in async code)
 complexity    categories ``complexity`` and ``maintainability`` (radon CC/MI, vulture)
-database      SQL and ORM injection: S608/B608, S610/B610, S611/B611, SQL semgrep rules
+database      SQL and ORM injection: S608/B608, S610/B610, S611/B611, taint sql-injection,
+              SQL semgrep rules
 api           HTTP/network clients and servers: S113/B113 no timeout, S501/B501 TLS
               verification off, S104/B104 binding all interfaces, S310/B310 urlopen,
-              S321/B321 FTP, S312/B312 telnet, S323 unverified SSL context, weak TLS
+              S321/B321 FTP, S312/B312 telnet, S323 unverified SSL context, weak TLS;
+              taint SSRF, open redirect and cookie flags
 algorithms    PERF*, radon CC, loop bugs B007/B020, SIM* simplifications
 bugs          category ``bug``
 style         category ``style``
@@ -97,6 +99,7 @@ _NUMBERED = re.compile(r"^([SB])(\d{3})$")
 _DATABASE = {"608", "610", "611"}
 _API = {"104", "113", "310", "312", "321", "323", "501", "502", "503", "504", "508", "509"}
 _LOOPS = {"B007", "B020"}
+_TAINT_API = ("server-side-request-forgery", "open-redirect", "cookie-")
 _BY_CATEGORY = {
     Category.SECURITY: ("security",),
     Category.PERFORMANCE: ("performance",),
@@ -119,15 +122,42 @@ def tags_for(tool: str, rule_id: str, category: Category | str) -> list[str]:
     """The focus areas a finding belongs to (sorted)."""
     tags = set(_BY_CATEGORY.get(Category(category), ()))
     number = _bandit_number(tool, rule_id)
-    if number in _DATABASE or (tool == "semgrep" and "sql" in rule_id.lower()):
+    if number in _DATABASE or (tool in ("semgrep", "taint") and "sql" in rule_id.lower()):
         tags.add("database")
-    if number in _API:
+    if number in _API or (tool == "taint" and rule_id.startswith(_TAINT_API)):
         tags.add("api")
     if (tool == "radon" and rule_id == "CC") or rule_id in _LOOPS:
         tags.add("algorithms")
     if tool == "ruff" and rule_id.startswith(("PERF", "SIM")):
         tags.add("algorithms")
     return sorted(tags)
+
+
+_CLASS_BY_NUMBER: dict[str, str] = {
+    **dict.fromkeys(("608", "610", "611"), "sql"),
+    **dict.fromkeys(("602", "603", "604", "605", "606", "607", "609"), "command"),
+    **dict.fromkeys(("102", "307"), "code"),
+    **dict.fromkeys(("301", "302", "506"), "deserialization"),
+    "310": "ssrf",
+    **dict.fromkeys(("308", "701", "702", "703", "704"), "xss"),
+    **dict.fromkeys(tuple(str(n) for n in range(313, 321)), "xxe"),
+    **dict.fromkeys(("303", "324"), "weak-hash"),
+    "113": "timeout",
+    **dict.fromkeys(("323", "501"), "tls"),
+}
+"""ruff S / bandit B rule numbers by the vulnerability class they check (the classes of the
+taint rules and of the labelled corpus, ``benchmarks/corpus/security``)."""
+
+
+def check_class(tool: str, rule_id: str) -> str | None:
+    """The vulnerability class a rule checks (``sql``, ``command``, ...), None for others."""
+    if tool == "taint":
+        from ai_conductor.analysis.taint import rule_infos
+
+        info = rule_infos().get(rule_id)
+        return info.klass if info else None
+    number = _bandit_number(tool, rule_id)
+    return _CLASS_BY_NUMBER.get(number) if number else None
 
 
 def equivalent(a_tool: str, a_rule: str, b_tool: str, b_rule: str) -> bool:

@@ -98,25 +98,63 @@ def _rule(key: str, group: list[Finding]) -> dict[str, Any]:
     return rule
 
 
+def _location(path: str, region: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": sarif_uri(path), "uriBaseId": "%SRCROOT%"},
+            "region": region,
+        }
+    }
+
+
+def _region(line: int, column: int, end_line: int | None, end_column: int | None) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": line, "startColumn": column}
+    region["endLine"] = max(end_line or line, line)
+    if (
+        end_column is not None
+        and end_column >= 1
+        and (region["endLine"] > line or end_column > column)
+    ):
+        region["endColumn"] = end_column
+    return region
+
+
+TRACE_TEXT = {
+    "source": "request data enters: {}",
+    "step": "flows into {}",
+    "sink": "reaches the sink: {}",
+}
+TRACE_KINDS = {"source": ["taint", "source"], "step": ["taint"], "sink": ["taint", "sink"]}
+
+
+def _code_flows(finding: Finding) -> list[dict[str, Any]]:
+    """The taint trace as one SARIF codeFlow (source first, sink last)."""
+    steps = [
+        {
+            "location": {
+                **_location(s.path, _region(s.line, s.column, s.end_line, s.end_column)),
+                "message": {"text": TRACE_TEXT[s.kind].format(s.code or s.kind)},
+            },
+            "kinds": TRACE_KINDS[s.kind],
+            "executionOrder": order,
+        }
+        for order, s in enumerate(finding.trace, 1)
+    ]
+    return [{"threadFlows": [{"locations": steps}]}]
+
+
 def _result(finding: Finding, index: int) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column}
     region["endLine"] = max(finding.end_line, finding.line)
     if finding.end_column is not None and finding.end_column >= 1:
         region["endColumn"] = finding.end_column
     fingerprint = _fingerprint(finding)
-    return {
+    result = {
         "ruleId": _rule_key(finding),
         "ruleIndex": index,
         "level": LEVELS[finding.severity.value],
         "message": {"text": finding.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": sarif_uri(finding.path), "uriBaseId": "%SRCROOT%"},
-                    "region": region,
-                }
-            }
-        ],
+        "locations": [_location(finding.path, region)],
         "partialFingerprints": {
             "primaryLocationLineHash": fingerprint,
             "aiConductor/v1": fingerprint,
@@ -129,6 +167,9 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
             "also_reported_by": list(finding.also_reported_by),
         },
     }
+    if finding.trace:
+        result["codeFlows"] = _code_flows(finding)
+    return result
 
 
 def _run(

@@ -33,10 +33,10 @@ from tests.conftest import _missing
 
 pytestmark = pytest.mark.usefixtures("prefect_api", "conductor_home")
 
-SOURCES = {  # what ruff/bandit report on these, measured: high 2 + low 1, medium 2, low 1
-    "high": "import hashlib\nimport subprocess\n\n\ndef run(cmd):\n"
-    "    return subprocess.call(cmd, shell=True)\n\n\ndef digest(data):\n"
-    "    return hashlib.md5(data).hexdigest()\n",
+SOURCES = {  # what the analyzer reports on these, measured: high 2 + low 2, medium 2, low 1
+    "high": "import pickle\nimport subprocess\n\n\ndef run(cmd):\n"
+    "    return subprocess.call(cmd, shell=True)\n\n\ndef load(data):\n"
+    "    return pickle.loads(data)\n",
     "medium": "import tempfile\n\n\ndef scratch():\n    return tempfile.mktemp()\n\n\n"
     'HOST = "0.0.0.0"\n',
     "low": "import random\n\n\ndef pick(items):\n    return random.choice(items)\n",

@@ -238,6 +238,7 @@ def test_install_sh_dry_run_prints_the_host_steps_and_changes_nothing(tmp_path: 
     assert (
         "/opt/ai-conductor/venv/bin/python -m pip install ai-conductor==0.1.0[server,llm]" in steps
     )
+    assert "/opt/ai-conductor/venv/bin/python -m ai_conductor.analysis.taint.install" in steps
     assert "systemctl daemon-reload" in steps
     assert steps[-1] == ("systemctl enable prefect-server.service ai-conductor.service "
                          "conductor-mcp.service conductor-metrics.service")  # fmt: skip

@@ -41,8 +41,9 @@ TOOLS: dict[str, str] = {
     "radon": "ai_conductor.analysis.tools.radon:RadonTool",
     "vulture": "ai_conductor.analysis.tools.vulture:VultureTool",
     "semgrep": "ai_conductor.analysis.tools.semgrep:SemgrepTool",
+    "taint": "ai_conductor.analysis.tools.taint:TaintTool",
 }
-DEFAULT_TOOLS = ("ruff", "bandit", "radon")
+DEFAULT_TOOLS = ("ruff", "bandit", "radon", "taint")
 OPTIONAL_TOOLS = ("vulture", "semgrep")
 
 TIMEOUT_S = 600.0
@@ -131,15 +132,19 @@ def binary_version(binary: str, distribution: str | None = None) -> str | None:
             return importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             pass
+    words = version_output(binary).split()
+    return words[1] if len(words) > 1 else (words[0] if words else None)
+
+
+def version_output(binary: str, flag: str = "--version") -> str:
+    """What ``binary flag`` prints (empty when it cannot run)."""
     try:
-        out = subprocess.run(
-            [binary, "--version"], stdin=subprocess.DEVNULL, capture_output=True,
+        return subprocess.run(
+            [binary, flag], stdin=subprocess.DEVNULL, capture_output=True,
             text=True, timeout=60, check=False,
         ).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):
-        return None
-    words = out.split()
-    return words[1] if len(words) > 1 else (words[0] if words else None)
+        return ""
 
 
 def batches(files: Sequence[str], size: int = BATCH) -> list[list[str]]:

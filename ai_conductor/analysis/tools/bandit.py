@@ -36,7 +36,8 @@ def severity(issue_severity: str, issue_confidence: str) -> Severity:
 @dataclass
 class BanditTool:
     options: Mapping[str, Any] = field(default_factory=dict)
-    """Unused for now: every bandit test runs, with bandit's defaults."""
+    """``skip``: more bandit test ids not to run (precision-first merging skips those ruff
+    does at least as well, see ``ai_conductor.analysis.merge``)."""
     name: str = field(default="bandit", init=False)
     per_file: bool = field(default=True, init=False)
     parallel: bool = field(default=True, init=False)
@@ -52,8 +53,13 @@ class BanditTool:
         binary = find_binary("bandit")
         return binary_version(binary, "bandit") if binary else None
 
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        extra = [str(t) for t in self.options.get("skip", ())]
+        return tuple(sorted({*SKIPPED, *extra}))
+
     def config_key(self) -> str:
-        return "skip=" + ",".join(SKIPPED) + f";py={self.python.minor}"
+        return "skip=" + ",".join(self.skipped) + f";py={self.python.minor}"
 
     def _argv(self) -> list[str]:
         if not self.python.current:  # a tool environment: bandit importable there
@@ -64,7 +70,7 @@ class BanditTool:
         return [binary]
 
     def run(self, root: Path, files: list[str]) -> ToolResult:
-        argv = [*self._argv(), "-f", "json", "-q", "-s", ",".join(SKIPPED), "--"]
+        argv = [*self._argv(), "-f", "json", "-q", "-s", ",".join(self.skipped), "--"]
         result = ToolResult()
         for batch in batches(files):
             out = run_command("bandit", [*argv, *batch], root, (0, 1))

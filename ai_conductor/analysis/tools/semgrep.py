@@ -1,4 +1,6 @@
-"""semgrep (optional): pattern rules from a LOCAL rules file, never the registry (offline).
+"""semgrep (optional): your pattern rules from a LOCAL rules file, never the registry (offline).
+
+The built-in taint rules run through the `taint` tool; this one runs rules you write.
 
 Give the rules with the tool option ``config`` (a YAML file or a folder of them). No rules
 are bundled: without ``config`` the run fails with a message saying so. Without a login,
@@ -17,13 +19,7 @@ from typing import Any
 from ai_conductor._paths import expand_user
 from ai_conductor.analysis.models import Category, Finding, Severity
 from ai_conductor.analysis.rules import tags_for
-from ai_conductor.analysis.tools import (
-    batches,
-    binary_version,
-    find_binary,
-    relative,
-    run_command,
-)
+from ai_conductor.analysis.tools import batches, find_binary, relative, run_command
 from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
 
@@ -47,8 +43,11 @@ class SemgrepTool:
     parallel: bool = field(default=False, init=False)
 
     def version(self) -> str | None:
-        binary = _semgrep()
-        return binary_version(binary) if binary else None
+        # `semgrep --version` waits ~100 s for the network offline; semgrep-core answers at once
+        from ai_conductor.analysis.tools.taint import core_version, semgrep_core
+
+        binary, core = _semgrep(), semgrep_core()
+        return core_version(core) if binary and core else None
 
     def _rules(self) -> Path | None:
         config = self.options.get("config")
@@ -67,7 +66,9 @@ class SemgrepTool:
     def run(self, root: Path, files: list[str]) -> ToolResult:
         binary, rules = _semgrep(), self._rules()
         if binary is None:
-            raise AnalysisToolError("semgrep is not installed: pip install semgrep")
+            raise AnalysisToolError(
+                "semgrep is not installed: python -m ai_conductor.analysis.taint.install"
+            )
         if rules is None or not rules.exists():
             raise AnalysisToolError(
                 "semgrep needs a local rules file (registry rules need the network): "
