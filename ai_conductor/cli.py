@@ -36,11 +36,13 @@ def _mount_subcommands() -> None:
     from ai_conductor._cli_findings import findings_app
     from ai_conductor._cli_maintenance import maintenance_app
     from ai_conductor._cli_metrics import metrics_app
+    from ai_conductor._cli_prefect_server import server_app
 
     app.add_typer(findings_app, name="findings")
     app.add_typer(maintenance_app, name="maintenance")
     app.add_typer(metrics_app, name="metrics")
     app.add_typer(context_app, name="context")
+    app.add_typer(server_app, name="server")
 
 
 context_app = typer.Typer(
@@ -112,9 +114,9 @@ def run(
     Tasks start when their dependencies finish and receive their outputs; independent tasks run
     in parallel (settings.max_parallel_tasks). Tasks that completed in an earlier run with the
     same spec, inputs, upstream results and codebase content are reused, not re-executed, so
-    re-running after a crash resumes where it stopped. Without PREFECT_API_URL, Prefect starts a
-    temporary local server first (several seconds); point PREFECT_API_URL at a running
-    `prefect server start` to skip that.
+    re-running after a crash resumes where it stopped. Without PREFECT_API_URL, the first run
+    starts a shared Prefect server in the background (several seconds, once) and later runs
+    reuse it: see `conductor server --help`.
     """
     _run(config, codebase, fresh, as_json, verbose)
 
