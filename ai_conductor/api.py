@@ -96,6 +96,7 @@ def run_spec(
     if not model.tasks:
         raise SpecError(model.workflow_id, [SpecProblem("the spec has no tasks to run", "tasks")])
     quiet_prefect_defaults()
+    from ai_conductor._prefect import local_flow_settings
     from ai_conductor.flows.workflow import RunRequest, workflow_flow
 
     request = RunRequest(spec=model, codebase=str(codebase) if codebase else None, fresh=fresh)
@@ -103,14 +104,15 @@ def run_spec(
     request.run_id = uuid.uuid4().hex
     handle = _runtime.open_run(request.run_id)
     try:
-        state = cast(
-            "State[WorkflowResult]",
-            _call_prefect(
-                lambda: workflow_flow.with_options(flow_run_name=model.workflow_id)(
-                    request, return_state=True
-                )
-            ),
-        )
+        with local_flow_settings():
+            state = cast(
+                "State[WorkflowResult]",
+                _call_prefect(
+                    lambda: workflow_flow.with_options(flow_run_name=model.workflow_id)(
+                        request, return_state=True
+                    )
+                ),
+            )
         result = handle.result
         if result is None:
             error = state.result(raise_on_failure=False)

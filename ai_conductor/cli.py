@@ -32,6 +32,27 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from ai_conductor._version import package_version
+
+        typer.echo(f"conductor {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True,
+            help="Print the installed version (the package metadata's) and exit.",
+        ),
+    ] = False,
+) -> None:  # fmt: skip
+    """Audit codebases and improve them with AI agents, orchestrated by Prefect."""
+
+
 def _mount_subcommands() -> None:
     from ai_conductor._cli_findings import findings_app
     from ai_conductor._cli_maintenance import maintenance_app

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ai_conductor._version import package_version
 from ai_conductor.analysis import hotspots
 from ai_conductor.analysis.cache import WHOLE, AnalysisCache, Entry
 from ai_conductor.analysis.files import FileSet, check_codebase, collect
@@ -228,6 +229,7 @@ def scan(
     fingerprint_all(merged, root)
     merged.sort(key=Finding.sort_key)
     return AnalysisReport(
+        generator_version=package_version(),
         run_id=uuid.uuid4().hex,
         codebase=str(root),
         codebase_id=history_key(codebase_id or str(root), areas, tools),
