@@ -85,6 +85,7 @@ def run_analyze(
     from ai_conductor.analysis import analyze
     from ai_conductor.reports import append_step_summary, render, to_markdown, write_report
     from ai_conductor.settings import get_settings
+    from ai_conductor.store import command_events, open_audit_log
 
     settings = get_settings()
     check_home(settings)
@@ -118,6 +119,9 @@ def run_analyze(
     append_step_summary(to_markdown(report), settings)
     err.print(summary(report))
     failing = gate(report, fail_on)
+    outcome = report.summary.model_dump(mode="json")
+    sink = open_audit_log(settings)
+    command_events.analysis_finished(sink, report.codebase, report.run_id, outcome, len(failing))
     if failing:
         err.print(f"[bold red]gate failed:[/] {len(failing)} finding(s) at or above {fail_on}")
         return 1

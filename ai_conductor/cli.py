@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the run finished but a quality gate failed; 2 bad usage
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -220,13 +221,29 @@ def analyze(
             raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
         if fail_on not in FAIL_LEVELS:
             raise UsageError(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_LEVELS)}")
-        code = run_analyze(
-            codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
-            fail_on=fail_on, tools=tool, category=category,
-        )  # fmt: skip
+        with _analysis_events(codebase, fmt=fmt, output=output, focus=focus, new_only=new_only,
+                              fail_on=fail_on, tools=tool):  # fmt: skip
+            code = run_analyze(
+                codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
+                fail_on=fail_on, tools=tool, category=category,
+            )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
+
+
+def _analysis_events(codebase: Path, **params: Any) -> contextlib.AbstractContextManager[None]:
+    """The standalone analysis in the audit log: started now, failed on an error (a finished
+    one records its outcome itself), so `conductor logs` shows it."""
+    from ai_conductor._home import check_home
+    from ai_conductor.settings import get_settings
+    from ai_conductor.store import command_events, open_audit_log
+
+    settings = get_settings()
+    check_home(settings)
+    shown = {k: str(v) if isinstance(v, Path) else v for k, v in params.items() if v is not None}
+    meta = {"codebase": str(codebase.expanduser().resolve()), **shown}
+    return command_events.analysis_run(open_audit_log(settings), codebase, meta)
 
 
 @app.command()
@@ -458,7 +475,14 @@ def logs(
     ctx: typer.Context,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task id.")] = None,
-    run_id: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run",
+            help="Only this run: its id, or the start of it (the 8 characters "
+            "the tables show); an ambiguous start is an error.",
+        ),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="Only this status (e.g. failed).")] = None,
     action: Annotated[str | None, typer.Option(help="Only this action (e.g. reused).")] = None,
     since: Annotated[str | None, typer.Option(help="Newer than 30m, 2h, 7d or ISO time.")] = None,
@@ -467,7 +491,10 @@ def logs(
 ) -> None:
     """Show the audit log (coordination_logs), newest first; `logs replay` writes the spool.
 
-    A table on a terminal, tab-separated lines when piped, a JSON array with --json.
+    A table on a terminal, tab-separated lines when piped, a JSON array with --json. Workflow
+    runs, audit flows, server runs, implement and refine attempts, maintenance jobs, standalone
+    `conductor analyze` runs (workflow analyze:PATH) and finding dismissals (workflow findings)
+    are all here.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -479,10 +506,11 @@ def logs(
         settings = get_settings()
         if settings.database_url is None:  # the embedded SQLite log lives in the home
             check_home(settings)
-        rows = open_audit_log(settings).query(
+        audit = open_audit_log(settings)
+        rows = audit.query(
             workflow_id=workflow,
             task_id=task,
-            run_id=run_id,
+            run_id=audit.resolve_run(run_id) if run_id else None,
             status=status,
             action=action,
             since=parse_since(since) if since else None,
