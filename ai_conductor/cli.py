@@ -212,6 +212,7 @@ def analyze(
     A one-screen summary goes to stderr; the report goes to --output, or to stdout when
     --format is given or stdout is piped. With GITHUB_STEP_SUMMARY set, the Markdown summary
     is appended to it. Runs without Prefect: use `conductor run` or the audit flow for that.
+    The run is recorded in the audit log (`conductor logs --workflow analyze:PATH`).
     """
     from ai_conductor._cli_analyze import FAIL_LEVELS, run_analyze
     from ai_conductor.reports import FORMATS
