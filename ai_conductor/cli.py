@@ -242,8 +242,9 @@ def _analysis_events(codebase: Path, **params: Any) -> contextlib.AbstractContex
 
     settings = get_settings()
     check_home(settings)
-    shown = {k: str(v) if isinstance(v, Path) else v for k, v in params.items() if v is not None}
-    meta = {"codebase": str(codebase.expanduser().resolve()), **shown}
+    shown = {k: command_events.shown_codebase(v) if isinstance(v, Path) else v
+             for k, v in params.items() if v is not None}  # fmt: skip
+    meta = {"codebase": command_events.shown_codebase(codebase), **shown}
     return command_events.analysis_run(open_audit_log(settings), codebase, meta)
 
 

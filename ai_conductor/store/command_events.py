@@ -17,7 +17,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from ai_conductor.errors import ConductorError
+from ai_conductor._paths import expand_user
+from ai_conductor._urls import redact_userinfo
+from ai_conductor.errors import ConductorError, UsageError
 from ai_conductor.protocols import EventSink
 from ai_conductor.store import events as ev
 
@@ -27,9 +29,19 @@ DISMISSED: Final = "dismissed"
 UNDISMISSED: Final = "undismissed"
 
 
+def shown_codebase(codebase: str | Path) -> str:
+    """``codebase`` as the audit log shows it: absolute when it can be resolved, as given when
+    not (``~user`` of no such user), never with the credentials of a URL given as a path."""
+    try:
+        shown = str(expand_user(codebase).resolve())
+    except (UsageError, OSError, RuntimeError):
+        shown = str(codebase)
+    return redact_userinfo(shown)
+
+
 def analysis_workflow(codebase: str | Path) -> str:
-    """The workflow id of a standalone analysis of ``codebase`` (an absolute path)."""
-    return f"analyze:{Path(codebase).expanduser().resolve()}"[:255]
+    """The workflow id of a standalone analysis of ``codebase``."""
+    return f"analyze:{shown_codebase(codebase)}"[:255]
 
 
 @contextlib.contextmanager
@@ -43,7 +55,7 @@ def analysis_run(sink: EventSink, codebase: Path, params: Mapping[str, Any]) -> 
         yield
     except ConductorError as exc:
         sink.record(ev.AuditEvent(workflow, ev.FINISHED, ev.FAILED_STATUS, agent_role=ANALYZER,
-                                  error_message=str(exc)))  # fmt: skip
+                                  error_message=redact_userinfo(str(exc))))  # fmt: skip
         raise
 
 
