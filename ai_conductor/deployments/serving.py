@@ -111,12 +111,10 @@ def serve_project(
     project directory first, as the pull step ``prefect deploy`` records does for workers.
     """
     stop = ServeStop()
-    chosen: list[RunnerDeployment] = []
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # the way out, after the runner stopped
-            chosen = runner_deployments(project, names)
-            asyncio.run(_serve(chosen, limit, stop))
+            asyncio.run(_serve(runner_deployments(project, names), limit, stop))
     finally:
         signal.signal(signal.SIGTERM, previous)
     return stop
