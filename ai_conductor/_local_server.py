@@ -16,7 +16,6 @@ in time is stopped and the run fails with an :class:`OrchestrationError` (exit 3
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -109,13 +108,23 @@ def ensure(settings: Settings) -> tuple[str, bool]:
             stop(settings)  # started by another Prefect version: its API may not match ours
             server = None
         if server is not None:
-            if answers(server.url):
+            if _answers_within(server.url, min(settings.prefect_server_start_timeout, 30.0)):
                 return server.url, False
             raise OrchestrationError(
                 f"the shared Prefect server {server.url} (pid {server.pid}) runs but does not "
                 f"answer; see its log {server.log}, then `conductor server stop` and run again"
             )
         return _start(settings).url, True
+
+
+def _answers_within(url: str, seconds: float) -> bool:
+    """Whether the server answers within ``seconds`` (a busy one may be slow to)."""
+    deadline = time.monotonic() + seconds
+    while not answers(url):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def _free_port() -> int:
@@ -190,8 +199,3 @@ def _running(pid: int, owner: dict[str, object]) -> bool:
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
     return process_alive(owner)
-
-
-def describe(server: LocalServer) -> str:
-    """One line for people: where the API and the UI are."""
-    return json.dumps({"api": server.url, "ui": server.url.removesuffix("/api"), "pid": server.pid})
