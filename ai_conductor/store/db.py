@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from ai_conductor.errors import ConfigError, StoreError
@@ -172,6 +172,17 @@ def current_revision(engine: Engine) -> str | None:
         ) from None
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision in ``alembic_version``, read with plain SQL; None when there is none yet
+    (or it cannot be read: then :func:`upgrade` takes alembic's way and reports the error)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:
+        return None
+    return str(rows[0]) if len(rows) == 1 else None
+
+
 def _shown(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
@@ -182,6 +193,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     Safe to call from several threads and processes at once: PostgreSQL serialises on an advisory
     lock; elsewhere a loser of the race re-checks the revision and retries.
     """
+    if revision == "head" and _stored_revision(engine) == HEAD:
+        return  # every process checks: without loading alembic and its scripts (~0.2 s)
     from alembic import command
     from alembic.util import CommandError
 
