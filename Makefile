@@ -67,6 +67,8 @@ pytest: $(STAMP) $(LLM_STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/local_server.py
 	$(BIN)/python benchmarks/orchestration.py
 	$(BIN)/python benchmarks/analyze.py
 	$(BIN)/python benchmarks/environment.py

@@ -108,6 +108,7 @@ def run_analyze(
     from ai_conductor.analysis.trend import stored_trend
     from ai_conductor.reports import append_step_summary, render, to_markdown, write_report
     from ai_conductor.settings import get_settings
+    from ai_conductor.store import command_events, open_audit_log
 
     settings = get_settings()
     check_home(settings)
@@ -141,6 +142,9 @@ def run_analyze(
     err.print(where_findings_are(report, output=output, to_stdout=to_stdout, width=err.width))
     code = 0
     failing = gate(report, fail_on)
+    outcome = report.summary.model_dump(mode="json")
+    sink = open_audit_log(settings)
+    command_events.analysis_finished(sink, report.codebase, report.run_id, outcome, len(failing))
     if failing:
         err.print(f"[bold red]gate failed:[/] {len(failing)} finding(s) at or above {fail_on}")
         code = 1

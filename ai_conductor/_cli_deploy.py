@@ -1,7 +1,7 @@
 """``conductor deploy`` and ``conductor serve`` (without --http): prefect.yaml, checked first.
 
 Exit codes: 0 done; 2 the checks found problems (each listed, nothing deployed or served);
-3 ``prefect deploy`` failed.
+3 ``prefect deploy`` failed, or ``serve`` could not pause a served deployment when it stopped.
 """
 
 from __future__ import annotations
@@ -100,6 +100,15 @@ def run_serve(prefect_file: Path, names: list[str], *, limit: int | None) -> int
         "stop with Ctrl-C or SIGTERM"
     )
     os.chdir(project.directory)
-    serve_project(project, names, limit=limit)
-    err.print("stopped; the served deployments are paused until served again")
+    stop = serve_project(project, names, limit=limit)
+    for name, reason in stop.not_paused.items():
+        err.print(f"[bold red]error:[/] {escape(name)} is still active: {escape(reason)}; "
+                  "pause it in the Prefect UI, or serve it again and stop it")  # fmt: skip
+    if stop.not_paused:
+        return 3
+    if stop.paused:
+        err.print("stopped; the served deployments are paused until served again: "
+                  + escape(", ".join(stop.paused)))  # fmt: skip
+    else:
+        err.print("stopped before any deployment was served")
     return 0

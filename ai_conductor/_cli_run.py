@@ -37,10 +37,13 @@ def run_command(
     spec = load_warned(config)
     check_home()
     quiet_prefect_defaults(verbose=verbose)
+    from ai_conductor._prefect import use_shared_server
     from ai_conductor._render import RunView
     from ai_conductor.api import run_spec
     from ai_conductor.settings import get_settings
     from ai_conductor.store import open_audit_log
+
+    use_shared_server(get_settings(), _started)
 
     live_view = sys.stdout.isatty() and not as_json
     if not live_view:
@@ -62,3 +65,13 @@ def run_command(
     style = "green" if result.ok else "bold red"
     console.print(f"[{style}]{escape(result.summary_line())}[/]", highlight=False)
     return 0 if result.ok else 3
+
+
+def _started(url: str) -> None:
+    ui = url.removesuffix("/api")
+    Console(stderr=True).print(
+        f"started a shared Prefect server for local runs (UI {ui}); later runs reuse it, "
+        "`conductor server stop` stops it",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -22,12 +22,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from ai_conductor import _runtime
 from ai_conductor._codebase import codebase_digest
 from ai_conductor._graph import topological_order
+from ai_conductor._paths import expand_user
 from ai_conductor._prefect import completed_value, storage_for
 from ai_conductor.errors import UsageError
 from ai_conductor.protocols import EventSink
 from ai_conductor.results import RunStatus, StepResult, TaskOutcome, TaskStatus, WorkflowResult
 from ai_conductor.settings import Settings
-from ai_conductor.spec import AgentConfig, TaskSpec, WorkflowSpec
+from ai_conductor.spec import AgentConfig, TaskSpec, WorkflowSpec, names_own_codebase
 from ai_conductor.store import events as ev
 from ai_conductor.tasks.agent_step import StepInput, agent_step
 
@@ -90,6 +91,7 @@ class GraphRun:
         self.benign: set[str] = set()
         """Tasks skipped because their agent is disabled (or depends on such): not failures."""
         self._variants: dict[tuple[str, int, float], Any] = {}
+        self._digests: dict[Path, str] = {}
         self.handle = _runtime.open_run(run_id)
 
     def _event(self, task: TaskSpec | None, action: str, status: str, **meta: Any) -> None:
@@ -141,18 +143,34 @@ class GraphRun:
             agent=config,
             codebase=str(codebase),
             upstream={d: r.output for d, r in upstream.items()},
-            cache_key=cache_key(self.spec.workflow_id, task, agent_name, config, upstream, digest),
+            cache_key=cache_key(
+                self.spec.workflow_id,
+                task,
+                agent_name,
+                config,
+                upstream,
+                self._digest_of(codebase, digest),
+            ),
             timeout=task.timeout or config.timeout,
             retries=retries,
         )
         return runner.submit(self._variant(agent_name, retries, config.retry_delay), {"step": step})
 
     def task_codebase(self, task: TaskSpec) -> Path:
-        """The folder ``task`` works in: the run's codebase, or its ``codebase_path`` inside it.
+        """The folder ``task`` works in: its own codebase (see :meth:`own_codebase`), its
+        ``codebase_path`` inside the run's codebase, or the run's codebase.
 
-        Raises :class:`UsageError` when the sub-folder resolves outside the codebase (spec
-        validation refuses ``..`` and absolute paths; a symlink inside the codebase is caught
-        here, once it is resolved)."""
+        Raises :class:`UsageError` when its own codebase is not a folder, and when a sub-folder
+        resolves outside the codebase (spec validation refuses ``..``; a symlink inside the
+        codebase is caught here, once it is resolved)."""
+        own = self.own_codebase(task)
+        if own is not None:
+            if not own.is_dir():
+                raise UsageError(
+                    f"task {task.id!r}: codebase_path {str(own)!r} is not a folder on this "
+                    "machine; point it at the codebase to work on"
+                )
+            return own
         sub_dir = task.inputs.get("codebase_path")
         if not isinstance(sub_dir, str):
             return self.codebase
@@ -165,6 +183,26 @@ class GraphRun:
                 "inside the codebase"
             )
         return target
+
+    def own_codebase(self, task: TaskSpec) -> Path | None:
+        """The codebase an absolute ``codebase_path`` names; a task without ``codebase_path``
+        whose dependencies all work in one such codebase works there too (the seed's analyze
+        of /path/to/code, then optimize); None: the run's codebase (or a folder inside it)."""
+        sub_dir = task.inputs.get("codebase_path")
+        if isinstance(sub_dir, str):
+            return expand_user(sub_dir).resolve() if names_own_codebase(sub_dir) else None
+        owned = {self.own_codebase(self.tasks[d]) for d in task.dependencies}
+        return owned.pop() if len(owned) == 1 else None
+
+    def _digest_of(self, codebase: Path, run_digest: str) -> str:
+        """The content digest for a task's cache key: the run's covers its sub-folders; a task's
+        own codebase (an absolute ``codebase_path``) is digested once per run."""
+        base = self.codebase.resolve()
+        if codebase == base or codebase.is_relative_to(base):
+            return run_digest
+        if codebase not in self._digests:
+            self._digests[codebase] = codebase_digest(codebase, self.settings.home_dir / "cache")
+        return self._digests[codebase]
 
     def _variant(self, agent_name: str, retries: int, delay: float) -> Any:
         """The step task with this run's options; built once per distinct option set, because

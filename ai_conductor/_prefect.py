@@ -7,7 +7,9 @@ config, computed by the engine), never by run id: a re-run after a crash reuses 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -17,7 +19,9 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
 from prefect.results import ResultRecord  # type: ignore[attr-defined]  # re-exported at runtime
 
+from ai_conductor import _local_server
 from ai_conductor.monitoring.push import flow_run_hooks
+from ai_conductor.settings import Settings
 
 R = TypeVar("R")
 
@@ -91,3 +95,45 @@ def storage_for(results_dir: Path) -> Path:
     """Result storage for a run: a plain directory (a ``str`` would be read as a block slug)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     return results_dir
+
+
+def use_shared_server(settings: Settings, on_start: Callable[[str], None]) -> str | None:
+    """Point this process at the shared local Prefect server (started when none runs; then
+    ``on_start(url)``) when no Prefect API is configured and ``prefect_server`` is ``shared``;
+    return its URL, or None when the configured API (or Prefect's temporary server) is used.
+
+    Prefect read its settings when it was imported, so its global settings context is rebuilt
+    from the environment, as Prefect does after its plugins set variables."""
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url or settings.prefect_server != "shared":
+        return None
+    url, started = _local_server.ensure(settings)
+    os.environ["PREFECT_API_URL"] = url  # for this process and the processes it starts
+    refresh_global_settings_context()
+    if started:
+        on_start(url)
+    return url
+
+
+@contextmanager
+def local_flow_settings() -> Iterator[None]:
+    """Settings for a flow run this process starts and waits for (``run_spec``): no flow-run
+    heartbeats unless the user configured them (PREFECT_FLOWS_HEARTBEAT_FREQUENCY).
+
+    Prefect's engine joins its heartbeat thread at the end of every flow run, and that thread
+    sleeps in one-second steps: 0.8-0.9 s of a 2-task run's 1.2 s here. Heartbeats serve
+    automations that spot crashed runs of workers and deployments, which keep Prefect's default;
+    a local run's crash is seen by its caller, and its finished tasks are reused on a re-run."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    if "heartbeat_frequency" in get_current_settings().flows.model_fields_set:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield

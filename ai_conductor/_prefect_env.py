@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
+
+from ai_conductor.settings import get_settings
 
 
 def quiet_prefect_defaults(*, verbose: bool = False) -> None:
@@ -10,8 +13,12 @@ def quiet_prefect_defaults(*, verbose: bool = False) -> None:
 
     Without ``verbose``, Prefect's console logging drops to warnings so the CLI's own
     progress view stays readable (the audit log and the Prefect UI keep the detail).
+    Prefect's temporary server gets ``CONDUCTOR_PREFECT_SERVER_START_TIMEOUT`` to come up
+    (Prefect's own default, 20 s, is too short on a busy machine).
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    timeout = math.ceil(get_settings().prefect_server_start_timeout)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(timeout))
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the run finished but a quality gate failed; 2 bad usage
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -34,15 +35,38 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from ai_conductor._version import package_version
+
+        typer.echo(f"conductor {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True,
+            help="Print the installed version (the package metadata's) and exit.",
+        ),
+    ] = False,
+) -> None:  # fmt: skip
+    """Audit codebases and improve them with AI agents, orchestrated by Prefect."""
+
+
 def _mount_subcommands() -> None:
     from ai_conductor._cli_findings import findings_app
     from ai_conductor._cli_maintenance import maintenance_app
     from ai_conductor._cli_metrics import metrics_app
+    from ai_conductor._cli_prefect_server import server_app
 
     app.add_typer(findings_app, name="findings")
     app.add_typer(maintenance_app, name="maintenance")
     app.add_typer(metrics_app, name="metrics")
     app.add_typer(context_app, name="context")
+    app.add_typer(server_app, name="server")
 
 
 context_app = typer.Typer(
@@ -128,9 +152,9 @@ def run(
     Tasks start when their dependencies finish and receive their outputs; independent tasks run
     in parallel (settings.max_parallel_tasks). Tasks that completed in an earlier run with the
     same spec, inputs, upstream results and codebase content are reused, not re-executed, so
-    re-running after a crash resumes where it stopped. Without PREFECT_API_URL, Prefect starts a
-    temporary local server first (several seconds); point PREFECT_API_URL at a running
-    `prefect server start` to skip that.
+    re-running after a crash resumes where it stopped. Without PREFECT_API_URL, the first run
+    starts a shared Prefect server in the background (several seconds, once) and later runs
+    reuse it: see `conductor server --help`.
     """
     _run(config, codebase, fresh, as_json, verbose)
 
@@ -238,6 +262,7 @@ def analyze(
     A one-screen summary goes to stderr; the report goes to --output, or to stdout when
     --format is given or stdout is piped. With GITHUB_STEP_SUMMARY set, the Markdown summary
     is appended to it. Runs without Prefect: use `conductor run` or the audit flow for that.
+    The run is recorded in the audit log (`conductor logs --workflow analyze:PATH`).
     """
     from ai_conductor._cli_analyze import FAIL_LEVELS, run_analyze
     from ai_conductor.reports import FORMATS
@@ -247,13 +272,30 @@ def analyze(
             raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
         if fail_on not in FAIL_LEVELS:
             raise UsageError(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_LEVELS)}")
-        code = run_analyze(
-            codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
-            fail_on=fail_on, tools=tool, category=category, min_coverage=min_coverage,
-        )  # fmt: skip
+        with _analysis_events(codebase, fmt=fmt, output=output, focus=focus, new_only=new_only,
+                              fail_on=fail_on, tools=tool):  # fmt: skip
+            code = run_analyze(
+                codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
+                fail_on=fail_on, tools=tool, category=category, min_coverage=min_coverage,
+            )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
+
+
+def _analysis_events(codebase: Path, **params: Any) -> contextlib.AbstractContextManager[None]:
+    """The standalone analysis in the audit log: started now, failed on an error (a finished
+    one records its outcome itself), so `conductor logs` shows it."""
+    from ai_conductor._home import check_home
+    from ai_conductor.settings import get_settings
+    from ai_conductor.store import command_events, open_audit_log
+
+    settings = get_settings()
+    check_home(settings)
+    shown = {k: command_events.shown_codebase(v) if isinstance(v, Path) else v
+             for k, v in params.items() if v is not None}  # fmt: skip
+    meta = {"codebase": command_events.shown_codebase(codebase), **shown}
+    return command_events.analysis_run(open_audit_log(settings), codebase, meta)
 
 
 @app.command()
@@ -544,7 +586,14 @@ def logs(
     ctx: typer.Context,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task id.")] = None,
-    run_id: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run",
+            help="Only this run: its id, or the start of it (the 8 characters "
+            "the tables show); an ambiguous start is an error.",
+        ),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="Only this status (e.g. failed).")] = None,
     action: Annotated[str | None, typer.Option(help="Only this action (e.g. reused).")] = None,
     since: Annotated[str | None, typer.Option(help="Newer than 30m, 2h, 7d or ISO time.")] = None,
@@ -553,7 +602,10 @@ def logs(
 ) -> None:
     """Show the audit log (coordination_logs), newest first; `logs replay` writes the spool.
 
-    A table on a terminal, tab-separated lines when piped, a JSON array with --json.
+    A table on a terminal, tab-separated lines when piped, a JSON array with --json. Workflow
+    runs, audit flows, server runs, implement and refine attempts, maintenance jobs, standalone
+    `conductor analyze` runs (workflow analyze:PATH) and finding dismissals (workflow findings)
+    are all here.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -565,10 +617,11 @@ def logs(
         settings = get_settings()
         if settings.database_url is None:  # the embedded SQLite log lives in the home
             check_home(settings)
-        rows = open_audit_log(settings).query(
+        audit = open_audit_log(settings)
+        rows = audit.query(
             workflow_id=workflow,
             task_id=task,
-            run_id=run_id,
+            run_id=audit.resolve_run(run_id) if run_id else None,
             status=status,
             action=action,
             since=parse_since(since) if since else None,

@@ -208,6 +208,18 @@ class Settings(BaseSettings):
     flow run pushes its duration, final state, task durations, findings and LLM usage there as
     it ends (job ``ai_conductor``, grouped by flow and deployment)."""
 
+    prefect_server: Literal["shared", "temporary"] = "shared"
+    """Where ``conductor run`` sends its flow runs when PREFECT_API_URL is not set: ``shared``
+    starts one Prefect server in the background on first use and reuses it (``conductor server
+    stop`` ends it); ``temporary`` lets Prefect start a server for each process (seconds each)."""
+
+    prefect_server_start_timeout: float = Field(default=90.0, gt=0)
+    """Seconds to wait for a local Prefect server (the shared one, or Prefect's temporary one)
+    to answer before the run fails with exit code 3."""
+
+    prefect_home: Path = Field(default=Path("~/.prefect"), validation_alias="PREFECT_HOME")
+    """Prefect's home (``PREFECT_HOME``): the shared server's database and its record live there."""
+
     @field_validator("allowed_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: Any) -> Any:
@@ -235,6 +247,10 @@ class Settings(BaseSettings):
     @property
     def pyenv_root_dir(self) -> Path:
         return expand_user(self.pyenv_root or Path("~/.pyenv"))
+
+    @property
+    def prefect_home_dir(self) -> Path:
+        return expand_user(self.prefect_home)
 
     @property
     def results_dir(self) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from pydantic import (
@@ -204,17 +204,29 @@ def validate_data(
     return spec
 
 
+def names_own_codebase(codebase_path: str) -> bool:
+    """Whether a task's ``codebase_path`` names a codebase of its own (an absolute path, or one
+    starting with ``~``) rather than a folder inside the workflow's codebase."""
+    return codebase_path.startswith("~") or PurePath(codebase_path).is_absolute()
+
+
 def _codebase_path_problems(task: TaskSpec, i: int) -> list[SpecProblem]:
+    """``codebase_path`` is a folder inside the codebase, or (absolute) the task's own codebase:
+    a relative path must not climb out with ``..``. Local callers run what they name; the
+    server confines an absolute one to its allowed roots."""
     sub_dir = task.inputs.get("codebase_path")
     if sub_dir is None or (
-        isinstance(sub_dir, str) and not sub_dir.startswith("/") and ".." not in sub_dir.split("/")
+        isinstance(sub_dir, str)
+        and (names_own_codebase(sub_dir) or ".." not in PurePath(sub_dir).parts)
     ):
         return []
     return [
         SpecProblem(
-            f"codebase_path {sub_dir!r} must be a relative folder inside the codebase",
+            f"codebase_path {sub_dir!r} must be a folder inside the codebase (like 'src') or "
+            "the absolute path of the task's own codebase",
             f"tasks[{i}].inputs.codebase_path",
-            hint="use a path like 'src' or '.'; point --codebase elsewhere instead",
+            hint="a relative path cannot climb out with '..': give the other codebase's "
+            "absolute path instead, or point --codebase elsewhere",
         )
     ]
 

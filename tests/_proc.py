@@ -25,3 +25,19 @@ def descendants(pid: int) -> set[int]:
         for child in children:
             found |= {child, *descendants(child)}
     return found
+
+
+def with_environ(name: str, value: str) -> set[int]:
+    """Live processes whose environment has ``name=value`` (e.g. a test's own PREFECT_HOME)."""
+    wanted = f"{name}={value}".encode()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in environ and alive(int(entry.name)):
+            found.add(int(entry.name))
+    return found

@@ -55,3 +55,15 @@ class AsyncEcho:
 
         await asyncio.sleep(float(task.inputs.get("sleep", 0)))
         return dict(task.inputs)
+
+
+class PrefectSettingsProbe:
+    """Returns the Prefect settings its task runs under (what the run's engine sees)."""
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+
+    def execute(self, task: TaskSpec, context: TaskContext) -> dict[str, Any]:
+        from prefect.settings import get_current_settings
+
+        return {"heartbeat_frequency": get_current_settings().flows.heartbeat_frequency}

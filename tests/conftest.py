@@ -26,6 +26,9 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Runs without PREFECT_API_URL use Prefect's temporary server (gone with the process), never the
+# shared background server, which would outlive the test; tests/test_local_server.py tests that.
+os.environ.setdefault("CONDUCTOR_PREFECT_SERVER", "temporary")
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -49,6 +52,10 @@ os.environ["UV_CACHE_DIR"] = str(_SESSION_DIR / "uv-cache")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from ai_conductor import _local_server
+    from ai_conductor.settings import Settings
+
+    _local_server.stop(Settings())  # a shared server started in the session's Prefect home
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 

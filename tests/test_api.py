@@ -93,3 +93,19 @@ def test_audit_fleet_returns_the_rollup(tmp_path: Path) -> None:
     assert sorted(r["name"] for r in rollup["repos"]) == ["a", "bee"]
     assert all(r["status"] == "completed" and r["findings"] >= 1 for r in rollup["repos"])
     assert (tmp_path / "out" / "fleet-rollup.json").is_file()
+
+
+def test_local_runs_send_no_flow_heartbeats_unless_configured(codebase: Path) -> None:
+    """Prefect's engine waits for its heartbeat thread (1 s sleeps) at the end of every flow
+    run: local runs turn heartbeats off, a user's configured frequency is kept."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    spec = {
+        "workflow_id": "probe",
+        "tasks": [{"id": "p", "agent": "tests.agents:PrefectSettingsProbe"}],
+    }
+    result = run_spec(spec, codebase=codebase, fresh=True)
+    assert result.results["p"] == {"heartbeat_frequency": None}
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 45}):
+        result = run_spec(spec, codebase=codebase, fresh=True)
+    assert result.results["p"] == {"heartbeat_frequency": 45}

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import _sarif
 from tests.conftest import BIN, REPO, _missing
-from tests.reports.test_reports import SARIF_SCHEMA
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 ACTION = REPO / "action.yml"
@@ -211,11 +211,7 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def sarif_validator() -> Any:
-    import jsonschema  # type: ignore[import-untyped]
-
-    if not SARIF_SCHEMA.exists():
-        _missing(f"SARIF schema missing: {SARIF_SCHEMA}")
-    return jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    return _sarif.sarif_validator()
 
 
 def actionlint_argv() -> list[str]:

@@ -179,7 +179,16 @@ def test_json_duplicate_keys_and_escaping_codebase_path() -> None:
     msg = problems(
         "workflow_id: w\ntasks:\n  - {id: t, agent: noop, inputs: {codebase_path: ../elsewhere}}\n"
     )
-    assert "must be a relative folder inside the codebase" in msg[0]
+    assert "must be a folder inside the codebase (like 'src') or the absolute path" in msg[0]
+
+
+@pytest.mark.parametrize("path", ["/srv/app", "~/code", "src", "src/sub", ".", ""])
+def test_codebase_path_may_name_the_tasks_own_codebase_by_its_absolute_path(path: str) -> None:
+    """The seed's API example: inputs={"codebase_path": "/path/to/code"} (issue 17 item 9)."""
+    text = (
+        f"workflow_id: w\ntasks:\n  - {{id: t, agent: noop, inputs: {{codebase_path: '{path}'}}}}\n"
+    )
+    assert parse_spec(text, source="s.yaml").tasks[0].inputs["codebase_path"] == path
 
 
 def test_markup_in_a_spec_cannot_break_the_cli(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ai_conductor._version import package_version
 from ai_conductor.analysis import hotspots
 from ai_conductor.analysis.cache import AnalysisCache
 from ai_conductor.analysis.files import FileSet, check_codebase, collect
@@ -195,6 +196,7 @@ def scan(
     python = _bind_python(plugins, root, settings)
     result = _results(fileset, plugins, python, settings, progress)
     return AnalysisReport(
+        generator_version=package_version(),
         run_id=uuid.uuid4().hex,
         codebase=str(root),
         codebase_id=codebase_id or str(root),

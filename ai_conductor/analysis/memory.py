@@ -36,7 +36,9 @@ from ai_conductor.analysis.memory_schema import (
 )
 from ai_conductor.analysis.models import AnalysisReport, Finding, FindingStatus, Severity
 from ai_conductor.errors import UsageError
+from ai_conductor.protocols import EventSink
 from ai_conductor.settings import Settings
+from ai_conductor.store import command_events
 
 __all__ = ["Baseline", "Dismissal", "FindingsMemory", "RunSummary", "classify"]
 MIN_PREFIX = 6
@@ -49,15 +51,19 @@ _IN = 500
 class FindingsMemory:
     """Stored runs, findings and dismissals in one audit database (the engine is not owned)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, audit: EventSink | None = None) -> None:
         self.engine = engine
+        self.audit = audit
+        """Where dismissals are recorded (``open`` passes the audit log; None: nowhere)."""
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> FindingsMemory:
-        """The memory in the audit database of ``settings`` (migrated to head on first use)."""
+        """The memory in the audit database of ``settings`` (migrated to head on first use);
+        dismissals are recorded in that audit log."""
         from ai_conductor.store import open_audit_log
 
-        return cls(open_audit_log(settings).engine())
+        log = open_audit_log(settings)
+        return cls(log.engine(), audit=log)
 
     def previous_findings(
         self, codebase_id: str, *, before_run: str | None = None
@@ -135,17 +141,24 @@ class FindingsMemory:
         with guard(self.engine):
             try:
                 with self.engine.begin() as conn:
-                    return upsert_dismissal(conn, fingerprint, values)
+                    done = upsert_dismissal(conn, fingerprint, values)
             except IntegrityError:  # inserted concurrently: update that one
                 with self.engine.begin() as conn:
-                    return upsert_dismissal(conn, fingerprint, values)
+                    done = upsert_dismissal(conn, fingerprint, values)
+        if self.audit is not None:
+            command_events.dismissal(self.audit, fingerprint, reason=done.reason,
+                                     by=done.dismissed_by, finding=done.finding)  # fmt: skip
+        return done
 
     def undismiss(self, fingerprint: str) -> bool:
         """Let ``fingerprint`` be reported again; False when it was not dismissed."""
         with guard(self.engine), self.engine.begin() as conn:
-            return bool(
+            gone = bool(
                 conn.execute(delete(dismissals).where(_D.fingerprint == fingerprint)).rowcount
             )
+        if gone and self.audit is not None:
+            command_events.dismissal(self.audit, fingerprint, undo=True)
+        return gone
 
     def record(self, report: AnalysisReport, *, carried: Sequence[Finding] = ()) -> None:
         """Store the run and its findings (fixed ones too) in one transaction; replaces a run

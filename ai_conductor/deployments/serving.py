@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from pydantic import BaseModel, Field
+
 from ai_conductor.deployments.entrypoints import load_flow
 from ai_conductor.deployments.project import PrefectProject, ScheduleEntry
 
@@ -82,26 +84,78 @@ def runner_deployments(
     return deployments
 
 
+class ServeStop(BaseModel):
+    """How a ``serve_project`` ended: which served deployments were paused on the way out."""
+
+    paused: list[str] = Field(default_factory=list)
+    """``flow/deployment`` names paused (or already paused) when serving stopped."""
+    not_paused: dict[str, str] = Field(default_factory=dict)
+    """``flow/deployment`` names left as they were, with the reason (the API failed, or a
+    second Ctrl-C cut the shutdown short)."""
+
+
 def serve_project(
     project: PrefectProject, names: Sequence[str] = (), *, limit: int | None = None
-) -> None:
-    """Serve the chosen deployments until SIGTERM or Ctrl-C (then they are paused).
+) -> ServeStop:
+    """Serve the chosen deployments until SIGTERM or Ctrl-C, then pause them.
 
-    This is ``prefect.serve`` (a ``Runner`` with each deployment added) except for SIGTERM:
-    Prefect 3.8's handler exits from inside the event loop, which pauses the deployments but
-    prints asyncio tracebacks of cancelled connections; here SIGTERM takes Ctrl-C's path
-    (the main task is cancelled, the runner stops and pauses, nothing is left half-closed).
-    Runs start in the current working directory; the CLI changes into the project directory
-    first, as the pull step ``prefect deploy`` records does for workers.
+    This is ``prefect.serve`` (a ``Runner`` with each deployment added) with two windows closed.
+    ``prefect.serve`` applies the deployments (they are active on the API from then on) before
+    its runner starts and installs its SIGTERM handler; a signal in between killed the process
+    (SIGTERM) or left the runner without anything to pause (Ctrl-C), so deployments stayed
+    active although the runner said it paused them. Here SIGTERM takes Ctrl-C's path from the
+    start (Prefect 3.8's own handler exits from inside the event loop, printing tracebacks of
+    cancelled connections), the deployments are applied inside the same cancellable coroutine
+    as the runner, and every deployment whose apply began is paused on the way out, however
+    far serving got. Runs start in the current working directory; the CLI changes into the
+    project directory first, as the pull step ``prefect deploy`` records does for workers.
     """
+    stop = ServeStop()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # the way out, after the runner stopped
+            asyncio.run(_serve(runner_deployments(project, names), limit, stop))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return stop
+
+
+async def _serve(deployments: list[RunnerDeployment], limit: int | None, stop: ServeStop) -> None:
     from prefect.runner import Runner
 
-    runner = Runner(pause_on_shutdown=True, limit=limit)
-    for deployment in runner_deployments(project, names):
-        runner.add_deployment(deployment)
+    runner = Runner(pause_on_shutdown=False, limit=limit)  # paused below, whatever happened
     runner.handle_sigterm = _interrupt  # type: ignore[method-assign]
-    with contextlib.suppress(KeyboardInterrupt):  # the way out, after the runner stopped
-        asyncio.run(runner.start())
+    begun: list[RunnerDeployment] = []
+    try:
+        for deployment in deployments:
+            begun.append(deployment)  # before the apply: a cancelled apply may have landed
+            await runner.aadd_deployment(deployment)
+        await runner.start()
+    finally:
+        await _pause(begun, stop)
+
+
+async def _pause(deployments: list[RunnerDeployment], stop: ServeStop) -> None:
+    """Pause each deployment by name; a second Ctrl-C or an API failure is recorded, not raised
+    (the names not reached are reported as not paused)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    names = [f"{d.flow_name}/{d.name}" for d in deployments]
+    stop.not_paused = dict.fromkeys(names, "serving was interrupted while pausing")
+    async with get_client() as client:
+        for name in names:
+            try:
+                found = await client.read_deployment_by_name(name)
+                await client.pause_deployment(found.id)
+            except ObjectNotFound:  # its apply never reached the API: nothing to pause
+                del stop.not_paused[name]
+                continue
+            except Exception as exc:  # the API failed: say which one stays active, and why
+                stop.not_paused[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            del stop.not_paused[name]
+            stop.paused.append(name)
 
 
 def _interrupt(*_: object) -> None:

@@ -58,12 +58,15 @@ def build_mcp_server(manager: RunManager, settings: Settings | None = None) -> M
     ``.streamable_http_app()``."""
     from mcp.server import MCPServer
 
+    from ai_conductor._version import package_version
+
     settings = settings or manager.settings
     # the SDK configures the root logger (basicConfig) at this level: INFO would print every
     # HTTP request the Prefect client and every migration step alembic makes, per run
     server: MCPServer = MCPServer(
-        name="ai-conductor", instructions=INSTRUCTIONS, log_level="WARNING"
-    )
+        name="ai-conductor", instructions=INSTRUCTIONS, log_level="WARNING",
+        version=package_version(),
+    )  # fmt: skip
     _run_tools(server, manager, settings)
     mcp_findings.register(server, manager, settings)
     mcp_resources.register(server, manager, settings)

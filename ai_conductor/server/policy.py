@@ -9,8 +9,9 @@ would send the operator's API keys there. From a remote caller all of that is re
 execution or credential theft, so the server refuses it unless the operator opts in with
 ``CONDUCTOR_SERVER_ALLOW_COMMANDS=1``.
 
-Paths are confined whatever that setting: a task's ``codebase_path`` by spec validation (and
-symlinks by the engine), the codebase and spec files by the caller, and the path-valued
+Paths are confined whatever that setting: a task's relative ``codebase_path`` by spec validation
+(and symlinks by the engine), an absolute one (the task's own codebase, which a local caller may
+name anywhere) here, the codebase and spec files by the caller, and the path-valued
 inputs (the analyzer's ``output``, the implementer's ``analysis``, semgrep's rules ``config``)
 here: relative ones are taken relative to the task's codebase, every one must stay inside the
 allowed roots, and the spec that runs carries them resolved (absolute).
@@ -26,7 +27,7 @@ from ai_conductor._specsource import Located
 from ai_conductor.errors import SpecError, SpecProblem, UsageError
 from ai_conductor.server.security import confine_path
 from ai_conductor.settings import Settings
-from ai_conductor.spec import AgentConfig, TaskSpec, WorkflowSpec
+from ai_conductor.spec import AgentConfig, TaskSpec, WorkflowSpec, names_own_codebase
 
 HINT = "the server refuses it unless started with CONDUCTOR_SERVER_ALLOW_COMMANDS=1"
 ENDPOINT_OPTIONS: Final = ("base_url", "api_key_block", "llm_block")
@@ -150,11 +151,14 @@ def confine_spec(spec: WorkflowSpec, codebase: Path, settings: Settings) -> Work
     for task in spec.tasks:
         name, _ = spec.agent_config(task.agent)
         base = codebase
-        sub_dir = task.inputs.get("codebase_path")
-        if isinstance(sub_dir, str):
-            base = (codebase / sub_dir).resolve()
         inputs = dict(task.inputs)
         where = f"task {task.id!r}: inputs"
+        sub_dir = task.inputs.get("codebase_path")
+        if isinstance(sub_dir, str) and names_own_codebase(sub_dir):  # confined like --codebase
+            inputs["codebase_path"] = _path(sub_dir, settings, codebase, f"{where}.codebase_path")
+            base = Path(inputs["codebase_path"])
+        elif isinstance(sub_dir, str):
+            base = (codebase / sub_dir).resolve()
         role = name.strip().lower()
         if role == "analyzer" and inputs.get("output"):
             inputs["output"] = _path(inputs["output"], settings, base, f"{where}.output", False)

@@ -29,6 +29,8 @@ from ai_conductor.store.writer import WriterThread
 
 log = logging.getLogger("ai_conductor.audit")
 _JOIN_TIMEOUT: Final = 30.0
+RUN_MATCHES_SHOWN: Final = 5
+"""Run ids an ambiguous prefix error lists."""
 
 
 class AuditLog(WriterThread):
@@ -154,6 +156,28 @@ class AuditLog(WriterThread):
                 f"cannot query the audit log at {db.safe_url(self.url)}: {reason}"
             ) from None
         return [LogRow.model_validate(dict(row)) for row in rows]
+
+    def resolve_run(self, ref: str) -> str:
+        """The run id ``ref`` names: ``ref`` itself when a run has that id (or none starts with
+        it: a query for it finds nothing), else the one run id it begins, as the 8-character
+        ids the tables show; :class:`UsageError` when it begins several."""
+        self.flush()
+        t = coordination_logs.c
+        stmt = select(t.run_id).where(t.run_id.startswith(ref, autoescape=True)).distinct()
+        try:
+            with self.engine().connect() as conn:
+                found = sorted(conn.scalars(stmt.limit(RUN_MATCHES_SHOWN + 1)))
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot query the audit log at {db.safe_url(self.url)}: {type(exc).__name__}"
+            ) from None
+        if ref in found or not found:
+            return ref
+        if len(found) == 1:
+            return str(found[0])
+        shown = ", ".join(found[:RUN_MATCHES_SHOWN]) + (", ..." if len(found) > RUN_MATCHES_SHOWN
+                                                         else "")  # fmt: skip
+        raise UsageError(f"run id {ref!r} is ambiguous: it begins {shown}; give more of the run id")
 
     def engine(self) -> Engine:
         """The engine, created and migrated to head on first use; :class:`StoreError` if down."""

@@ -121,6 +121,33 @@ def test_serve_chosen_deployments_resumes_them_and_stops_on_ctrl_c(
     assert our_deployments()["prune"].paused
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_stopped_the_moment_its_deployments_turn_active_pauses_every_one(
+    sig: signal.Signals, no_deployments: None, prefect_api: str, tmp_path: Path
+) -> None:
+    """The deployments are active on the API as soon as they are applied, before Prefect's
+    runner starts: a signal in that window must still pause them (it used to kill the process
+    on SIGTERM, or leave them active on Ctrl-C while saying they were paused)."""
+    log = tmp_path / "serve.log"
+    proc = start_serve(prefect_api, tmp_path, "--name", "nightly-audit", "--name", "prune")
+    deadline = time.monotonic() + 120
+    try:
+        while True:  # poll fast: the signal must land as close to the apply as we can
+            assert proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            found = our_deployments()
+            if "prune" in found and not found["prune"].paused:
+                break
+            time.sleep(0.02)
+    finally:
+        text = stop(proc, sig, log)
+    after = our_deployments()
+    assert after["nightly-audit"].paused, text[-3000:]
+    assert after["prune"].paused, text[-3000:]
+    assert "the served deployments are paused until served again" in text
+    assert "is still active" not in text
+
+
 def test_serve_refuses_a_broken_project_before_serving(tmp_path: Path) -> None:
     bad = tmp_path / "prefect.yaml"
     bad.write_text("deployments:\n  - {name: x, entrypoint: 'nope.py:f'}\n")

@@ -29,9 +29,9 @@ from ai_conductor.reports.json_report import load_analysis, schema_text, to_json
 from ai_conductor.reports.markdown import append_step_summary, to_markdown
 from ai_conductor.reports.sarif import to_sarif
 from ai_conductor.settings import Settings
+from tests import _sarif
 
 REPO = Path(__file__).resolve().parents[2]
-SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 ODD_PATH = "src/my dir/données.py"
 
 
@@ -127,14 +127,18 @@ def make_report(findings: list[Finding] | None = None) -> AnalysisReport:
 
 @pytest.fixture(scope="module")
 def sarif_validator() -> Any:
-    import jsonschema  # type: ignore[import-untyped]
+    return _sarif.sarif_validator()
 
-    if not SARIF_SCHEMA.exists():
-        if os.environ.get("CONDUCTOR_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"SARIF schema missing: {SARIF_SCHEMA}")
-        pytest.skip(f"SARIF schema missing: {SARIF_SCHEMA}")
-    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
-    return jsonschema.Draft7Validator(schema)
+
+def test_the_sarif_schema_is_oasis_and_rejects_a_broken_log(sarif_validator: Any) -> None:
+    """The schema is the one OASIS published, and the validator is not a pass-everything."""
+    assert sarif_validator.schema["id"] == _sarif.OASIS_ID
+    doc, _ = to_sarif(make_report(), category="x")
+    doc["runs"][0]["results"][0]["level"] = "fatal"  # not a SARIF level
+    del doc["runs"][0]["tool"]["driver"]["name"]  # required
+    messages = [e.message for e in sarif_validator.iter_errors(doc)]
+    assert any("'fatal' is not one of" in m for m in messages), messages
+    assert any("'name' is a required property" in m for m in messages), messages
 
 
 def test_sarif_validates_against_oasis_schema(sarif_validator: Any) -> None:

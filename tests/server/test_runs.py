@@ -166,9 +166,14 @@ def test_failed_workflow_reports_why(prefect_api: str, settings: Settings, sampl
             },
             "backend 'command' runs arbitrary programs",
         ),
-        (
+        (  # a local caller's absolute codebase_path names the task's codebase; a remote one's
+            # stays inside the allowed roots
             workflow({"id": "a", "agent": "analyzer", "inputs": {"codebase_path": "/etc"}}),
-            "must be a relative folder inside the codebase",
+            "inputs.codebase_path '/etc' is outside the allowed roots",
+        ),
+        (
+            workflow({"id": "a", "agent": "analyzer", "inputs": {"codebase_path": "../.."}}),
+            "must be a folder inside the codebase",
         ),
         (  # the reviewer's repro: the refiner's tidy gate ran this
             workflow(
@@ -246,7 +251,8 @@ def test_failed_workflow_reports_why(prefect_api: str, settings: Settings, sampl
         "command-agent",
         "import-path-agent",
         "command-backend",
-        "codebase-path-escape",
+        "codebase-path-outside-roots",
+        "codebase-path-climbs-out",
         "refiner-test-command",
         "implementer-test-command",
         "tool-import-path",
@@ -299,3 +305,24 @@ def test_a_symlink_cannot_take_a_task_outside_the_codebase(
     assert "outside the codebase" in tasks["out"]["error"]
     assert tasks["after"]["status"] == "skipped"
     assert tasks["in"]["status"] == "completed"
+
+
+def test_a_remote_absolute_codebase_path_inside_the_roots_is_that_tasks_codebase(
+    prefect_api: str, settings: Settings, sample: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "calc.py").write_text("def calc(e):\n    return eval(e)\n")
+    spec = workflow(
+        {"id": "a", "agent": "analyzer", "inputs": {"codebase_path": str(other)}},
+        {"id": "b", "agent": "analyzer"},
+    )
+    manager = RunManager(settings, use_deployments=False)
+    try:
+        info = wait(manager, manager.submit("workflow", {"spec": spec, "codebase": "repo"}).run_id)
+    finally:
+        manager.shutdown()
+    assert info.status == "completed", info.error
+    tasks = (manager.report(info.run_id) or {})["tasks"]
+    assert tasks["a"]["output"]["codebase"] == str(other.resolve())
+    assert tasks["b"]["output"]["codebase"] == str(sample.resolve())
