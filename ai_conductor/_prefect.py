@@ -91,3 +91,22 @@ def storage_for(results_dir: Path) -> Path:
     """Result storage for a run: a plain directory (a ``str`` would be read as a block slug)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     return results_dir
+
+
+def secret_value(name: str, *, origin: str) -> str:
+    """The value of the Prefect ``Secret`` block ``name`` (``origin``: the setting naming it);
+    a ConfigError naming the block (never its value) when it cannot be loaded."""
+    from prefect.blocks.system import Secret
+
+    from ai_conductor.errors import ConfigError
+
+    try:
+        value = Secret.load(name, _sync=True).get()  # type: ignore[call-arg, union-attr]
+    except Exception as exc:  # prefect raises ValueError, httpx errors, validation errors
+        raise ConfigError(
+            f"cannot load the Prefect Secret block {name!r} ({origin}): {type(exc).__name__}; "
+            f"create it with Secret(value=...).save({name!r}) and check PREFECT_API_URL"
+        ) from None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"the Prefect Secret block {name!r} ({origin}) holds no text token")
+    return value
