@@ -106,6 +106,35 @@ TestEnvOpt = Annotated[
         "an isolated environment built under $CONDUCTOR_HOME/envs), isolated, tox or nox."
     ),
 ]
+PublishOpt = Annotated[
+    bool,
+    typer.Option(
+        "--publish",
+        help="Push the kept changes (one commit each) to one branch conductor/<workflow>/<task> "
+        "on --remote and open a pull request, or update the open one (see docs/publishing.md).",
+    ),
+]
+RemoteOpt = Annotated[str, typer.Option(help="The git remote --publish pushes to.")]
+DraftOpt = Annotated[bool, typer.Option("--draft", help="Open the pull request as a draft.")]
+ForgeOpt = Annotated[
+    str | None,
+    typer.Option(help="github, gitlab or gitea (Forgejo too); default: from the remote's URL."),
+]
+LabelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--label", help="Label of the pull request (repeatable; default ai-conductor)."),
+]
+
+
+def _publishing(publish: bool, remote: str, draft: bool, forge: str | None,
+                labels: list[str] | None) -> Any:  # fmt: skip
+    from ai_conductor._cli_publish import PublishFlags
+
+    if not publish and (draft or forge or labels or remote != "origin"):
+        raise UsageError("--remote, --draft, --forge and --label go with --publish")
+    return PublishFlags(publish, remote, draft, forge, labels or [])
+
+
 AllowApiOpt = Annotated[
     bool,
     typer.Option(
@@ -292,6 +321,11 @@ def implement(
             "changes are kept instead of refused, rule groups are not split by directory.",
         ),
     ] = False,
+    publish: PublishOpt = False,
+    remote: RemoteOpt = "origin",
+    draft: DraftOpt = False,
+    forge: ForgeOpt = None,
+    label: LabelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Propose changes for an analysis' findings and keep only verified ones.
@@ -324,10 +358,21 @@ def implement(
     result leaves the branch as it is ("unchanged since run X"); a different result replaces
     it (the old tip stays under refs/conductor/previous/ and in its patch file); a branch
     whose tip someone else committed is never replaced. Progress is shown on a terminal.
+
+    --publish delivers the kept changes as one pull request: each verified change becomes its
+    own commit (its message names the findings it fixes) on the branch
+    conductor/<workflow>/<task> of --remote (default origin), based on the checked-out branch
+    (else the remote's default); the pull request is opened (--draft) or, on later runs, the
+    open one is updated; its body is the review (findings, what was discarded and why, how it
+    was verified, budget, audit run id). Nothing kept: nothing is pushed. A remote branch with
+    commits the conductor did not make is never overwritten (exit 2). The forge comes from the
+    remote's URL or --forge; tokens from GITHUB_TOKEN / GITLAB_TOKEN / GITEA_TOKEN (see
+    docs/publishing.md), passed to git per command, never written to disk.
     """
     from ai_conductor._cli_implement import run_implement
 
     try:
+        publishing = _publishing(publish, remote, draft, forge, label)
         backend_options = _key_values(backend_option or [], "--backend-option")
         named = {"model": model, "base_url": base_url, "preset": preset}
         backend_options |= {k: v for k, v in named.items() if v}
@@ -337,7 +382,7 @@ def implement(
             min_severity=min_severity, as_json=as_json, backend_options=backend_options,
             budget=(max_tokens, max_cost, max_seconds), group_by=group_by,
             concurrency=concurrency, test_env=test_env, allow_api_changes=allow_api_changes,
-            all_files=all_files,
+            all_files=all_files, publishing=publishing,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
@@ -401,6 +446,11 @@ def refine(
         ),
     ] = False,
     allow_api_changes: AllowApiOpt = False,
+    publish: PublishOpt = False,
+    remote: RemoteOpt = "origin",
+    draft: DraftOpt = False,
+    forge: ForgeOpt = None,
+    label: LabelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Tidy formatting and imports, report type errors, review the technology stack.
@@ -418,10 +468,13 @@ def refine(
     directory into several verified changes (branches .../tidy-<directory>); --all-files makes
     one change of everything. Branches are stable and reused when nothing changed. The tests
     and the type check run in the project's environment (see `conductor implement --help`).
+    --publish pushes the kept tidy-up changes on conductor/refine/refine and opens or updates
+    one pull request, as `conductor implement --publish` does.
     """
     from ai_conductor._cli_refine import run_refine
 
     try:
+        publishing = _publishing(publish, remote, draft, forge, label)
         options = _key_values(backend_option or [], "--backend-option")
         options |= {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
         code = run_refine(
@@ -429,6 +482,7 @@ def refine(
             test_command=test_command, test_timeout=test_timeout, as_json=as_json,
             backend=backend, backend_options=options, test_env=test_env, analysis=analysis,
             since=since, all_files=all_files, allow_api_changes=allow_api_changes,
+            publishing=publishing,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
