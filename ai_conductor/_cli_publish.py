@@ -27,7 +27,7 @@ class PublishFlags:
 
 
 def run_publish(repo: Path, publication: Publication, flags: PublishFlags) -> PublishResult:
-    from ai_conductor.publish import publish
+    from ai_conductor.publish.publisher import publish
 
     return publish(repo, publication, flags.options())
 

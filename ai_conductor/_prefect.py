@@ -110,3 +110,35 @@ def secret_value(name: str, *, origin: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"the Prefect Secret block {name!r} ({origin}) holds no text token")
     return value
+
+
+def in_run() -> bool:
+    """True inside a Prefect flow or task run (artifacts and the run logger are available)."""
+    from prefect.context import FlowRunContext
+
+    return TaskRunContext.get() is not None or FlowRunContext.get() is not None
+
+
+def publish_change_artifacts(
+    key: str, *, markdown: str, rows: list[dict[str, Any]], link: tuple[str, str] | None,
+    description: str,
+) -> list[str]:  # fmt: skip
+    """Keyed artifacts of an implement or refine step: ``<key>-summary`` (Markdown),
+    ``<key>-changes`` (table) and, when a pull request was published, ``<key>-pull-request``
+    (a link). ``key`` must already be a valid artifact key. Returns the keys."""
+    from prefect.artifacts import (
+        create_link_artifact,
+        create_markdown_artifact,
+        create_table_artifact,
+    )
+
+    create_markdown_artifact(markdown, key=f"{key}-summary", description=description)
+    create_table_artifact(table=rows or [{"group": "", "status": "no changes", "branch": "",
+                                          "pull_request": "", "reason": ""}],
+                          key=f"{key}-changes", description=description)  # fmt: skip
+    keys = [f"{key}-summary", f"{key}-changes"]
+    if link is not None:
+        create_link_artifact(link=link[0], link_text=link[1], key=f"{key}-pull-request",
+                             description=description)  # fmt: skip
+        keys.append(f"{key}-pull-request")
+    return keys

@@ -8,10 +8,13 @@ import os
 def quiet_prefect_defaults(*, verbose: bool = False) -> None:
     """Offline-friendly defaults unless the user set them: no telemetry, no analytics.
 
-    Without ``verbose``, Prefect's console logging drops to warnings so the CLI's own
-    progress view stays readable (the audit log and the Prefect UI keep the detail).
+    Without ``verbose``, Prefect's *console* handler drops to warnings so the CLI's own
+    progress view stays readable; the loggers keep INFO, so flow and task runs still send
+    their log lines to the Prefect API (the run's Logs tab). Lowering ``PREFECT_LOGGING_LEVEL``
+    instead would drop them before any handler: the UI would say "This run didn't generate
+    logs".
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")

@@ -98,6 +98,8 @@ class UnknownAgentError(UsageError):
 class PublishRefused(UsageError):
     """The remote branch holds commits the conductor did not make: it is never overwritten."""
 
+    retryable = False
+
 
 class AgentError(ConductorError):
     """An agent failed while executing a task."""
@@ -146,7 +148,9 @@ class StoreError(ConductorError):
 
 class ForgeError(ConductorError):
     """A forge's API or a git push failed; the message names the call and the platform's
-    reason, never the token."""
+    reason, never the token. Not retried by the workflow (that would redo the whole step)."""
+
+    retryable = False
 
 
 class OrchestrationError(ConductorError):

@@ -96,13 +96,15 @@ def forge_config(kind: str, remote: Remote, settings: Settings) -> ForgeConfig:
     api = settings.gitea_api_url or settings.github_api_url or ""
     if not api:
         if not remote.host:
-            raise ConfigError("the Gitea/Forgejo API is unknown for a local remote: set GITEA_API_URL")
+            raise ConfigError(
+                "the Gitea/Forgejo API is unknown for a local remote: set GITEA_API_URL"
+            )
         api = f"{scheme}://{remote.host}/api/v1"
     token = settings.gitea_token or settings.github_token
     block = settings.gitea_token_block or settings.github_token_block
     repository = settings.gitea_repository or settings.github_repository or remote.path
-    return ForgeConfig(kind, api, repository, _token(
-        token, block, "GITEA_TOKEN, CONDUCTOR_GITEA_TOKEN or CONDUCTOR_GITEA_TOKEN_BLOCK"))  # fmt: skip
+    names = "GITEA_TOKEN, CONDUCTOR_GITEA_TOKEN or CONDUCTOR_GITEA_TOKEN_BLOCK"
+    return ForgeConfig(kind, api, repository, _token(token, block, names))
 
 
 def check_repository(config: ForgeConfig) -> tuple[str, str]:

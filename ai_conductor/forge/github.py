@@ -125,11 +125,18 @@ class GitHubForge:
             self._call("update the review", self.gh.rest.pulls.update_review, self.owner,
                        self.repo, number, first.id, data={"body": review.summary})  # fmt: skip
             result.summary, result.url = "updated", first.html_url
-            text = f"ai-conductor: {len(inline)} new comment(s) since its last review (summary above)."
+            text = (
+                f"ai-conductor: {len(inline)} new comment(s) since its last review (summary above)."
+            )
         else:
             text = review.summary
         if inline or not ours:
-            data = {"commit_id": review.commit, "body": text, "event": "COMMENT", "comments": inline}
+            data = {
+                "commit_id": review.commit,
+                "body": text,
+                "event": "COMMENT",
+                "comments": inline,
+            }
             made = self._call("post a review", self.gh.rest.pulls.create_review, self.owner,
                               self.repo, number, data=data)  # fmt: skip
             result.url = result.url or made.parsed_data.html_url

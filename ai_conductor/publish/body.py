@@ -74,7 +74,9 @@ def _verified(publication: Publication) -> list[str]:
     spent = f"{publication.tokens} token(s), ${publication.cost_usd:.4f}"
     backend = f" (backend {code(publication.backend)})" if publication.backend else ""
     out.append(f"- budget spent: {spent}{backend}")
-    out.append(f"- audit run: {code(publication.run_id)} (`conductor logs --run {publication.run_id}`)")
+    out.append(
+        f"- audit run: {code(publication.run_id)} (`conductor logs --run {publication.run_id}`)"
+    )
     return [*out, ""]
 
 

@@ -50,7 +50,9 @@ def message(change: ChangeNote, source: str, publication: str) -> str:
         lines.append(f"Files: {changed_files(change.files)}")
     if change.verification:
         lines += ["", f"Verified: {' '.join(change.verification.split())[:300]}"]
-    keep = [line for line in source.splitlines() if re.match(rf"^({RUN}|{CHANGE}|{FINDINGS}):", line)]
+    keep = [
+        line for line in source.splitlines() if re.match(rf"^({RUN}|{CHANGE}|{FINDINGS}):", line)
+    ]
     return "\n".join([*lines, "", *keep, f"{PUBLISHED}: {publication}"]) + "\n"
 
 
@@ -90,7 +92,7 @@ def build(git: Git, base: str, changes: list[ChangeNote], publication: str) -> C
             continue
         merged = git.run("merge-tree", "--write-tree", "--name-only", chain.tip, change.commit,
                          check=False)  # fmt: skip
-        head, _, rest = merged.stdout.partition("\n\n")
+        head = merged.stdout.partition("\n\n")[0]
         tree, *conflicts = head.strip().splitlines() or [""]
         if merged.returncode == 1:
             after = ", ".join(chain.commits) or "the base branch"

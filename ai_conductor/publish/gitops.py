@@ -102,7 +102,8 @@ class Git:
         return text
 
     def run(self, *args: str, stdin: str | None = None, network: bool = False,
-            env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:  # fmt: skip
+            env: dict[str, str] | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:  # fmt: skip
         full = git_env(self.repo, extra=self._auth if network else ())
         full.update(env or {})
         try:
@@ -112,7 +113,9 @@ class Git:
                 check=False, stdin=None if stdin is not None else subprocess.DEVNULL,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            raise ForgeError(f"git {args[0]} timed out after {TIMEOUT:.0f}s in {self.repo}") from None
+            raise ForgeError(
+                f"git {args[0]} timed out after {TIMEOUT:.0f}s in {self.repo}"
+            ) from None
         if check and proc.returncode:
             tail = self.scrub((proc.stderr or proc.stdout).strip())[-1500:]
             raise ForgeError(f"git {' '.join(args[:2])} failed for {self.remote.url}: {tail}")
@@ -169,3 +172,30 @@ def changed_files(names: Sequence[str]) -> str:
     """``a.py, b.py`` (at most five, then ``and N more``)."""
     shown = ", ".join(names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def split_credentials(url: str) -> tuple[str, Credentials | None]:
+    """``https://user:token@host/x`` -> (``https://host/x``, their credentials)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    from urllib.parse import unquote
+
+    clean = urlunsplit(parts._replace(netloc=hostport))
+    return clean, Credentials(unquote(user) or "oauth2", SecretStr(unquote(password)))
+
+
+def clone(url: str, dest: Path, branch: str | None, creds: Credentials | None) -> Remote:
+    """Clone ``url`` (credential-free) into ``dest`` with hooks off; credentials, when given,
+    only in git's environment. The clone's ``origin`` is the credential-free URL."""
+    remote = parse_remote("origin", url)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git = Git(dest.parent, remote, creds)
+    picked = ["--branch", branch] if branch else []
+    try:
+        git.run("clone", "--quiet", "--no-tags", *picked, "--", url, str(dest), network=True)
+    except ForgeError as exc:
+        raise UsageError(f"cannot clone {url}: {exc}".replace(f"failed for {url}: ", "")) from None
+    return remote

@@ -21,6 +21,32 @@ BACKEND = str(Path(subprocess.run(["git", "--exec-path"], capture_output=True, t
                                   check=True).stdout.strip()) / "git-http-backend")  # fmt: skip
 
 
+def _chunked(stream: Any) -> bytes:
+    out = b""
+    while True:
+        size = int(stream.readline().strip(), 16)
+        if size == 0:
+            stream.readline()
+            return out
+        out += stream.read(size)
+        stream.readline()
+
+
+def _cgi(out: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of a CGI program's output."""
+    head, sep, payload = out.partition(b"\r\n\r\n")
+    if not sep:
+        head, _, payload = out.partition(b"\n\n")
+    status, headers = 200, []
+    for line in head.decode("latin-1").splitlines():
+        key, _, value = line.partition(":")
+        if key.lower() == "status":
+            status = int(value.strip().split()[0])
+        elif key:
+            headers.append((key, value.strip()))
+    return status, headers, payload
+
+
 class GitHttpServer:
     """Serves the bare repositories under ``root`` at ``/<name>.git``."""
 
@@ -52,14 +78,7 @@ class GitHttpServer:
 
             def _body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    out = b""
-                    while True:
-                        size = int(self.rfile.readline().strip(), 16)
-                        if size == 0:
-                            self.rfile.readline()
-                            return out
-                        out += self.rfile.read(size)
-                        self.rfile.readline()
+                    return _chunked(self.rfile)
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _serve(self) -> None:
@@ -84,16 +103,7 @@ class GitHttpServer:
                     env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
                 out = subprocess.run([BACKEND], input=body, env=env, capture_output=True,
                                      check=False).stdout  # fmt: skip
-                head, _, payload = out.partition(b"\r\n\r\n")
-                if not _:
-                    head, _, payload = out.partition(b"\n\n")
-                status, headers = 200, []
-                for line in head.decode("latin-1").splitlines():
-                    key, _, value = line.partition(":")
-                    if key.lower() == "status":
-                        status = int(value.strip().split()[0])
-                    elif key:
-                        headers.append((key, value.strip()))
+                status, headers, payload = _cgi(out)
                 self.send_response(status)
                 for key, value in headers:
                     self.send_header(key, value)

@@ -21,6 +21,7 @@ from tests.forge._models import example
 from tests.forge._standin import Call, StandIn
 
 OWNER, NAME = "acme", "shop"
+WEB = f"https://github.example/{OWNER}/{NAME}"
 REPO = rf"/repos/{OWNER}/{NAME}"
 
 
@@ -75,14 +76,15 @@ class GitHubStandIn(StandIn):
         sha = _sha(self.bare, p.head) or "0" * 40
         base = _sha(self.bare, p.base) or "0" * 40
         repo = example(m.Repository, name=NAME, full_name=f"{OWNER}/{NAME}")
+
         def side(ref: str, s: str) -> dict[str, Any]:
             return {"label": f"{OWNER}:{ref}", "ref": ref, "sha": s, "repo": repo,
                     "user": example(m.SimpleUser, login=OWNER)}  # fmt: skip
+
         labels = [example(m.Label, name=n, id=i + 1) for i, n in enumerate(p.labels)]
         return example(model, number=p.number, title=p.title, body=p.body, state=p.state,
                        draft=p.draft, head=side(p.head, sha), base=side(p.base, base),
-                       labels=labels,
-                       html_url=f"https://github.example/{OWNER}/{NAME}/pull/{p.number}")  # fmt: skip
+                       labels=labels, html_url=f"{WEB}/pull/{p.number}")  # fmt: skip
 
     def repo(self, call: Call) -> tuple[int, Any]:
         return 200, example(m.FullRepository, name=NAME, full_name=f"{OWNER}/{NAME}",
@@ -125,7 +127,7 @@ class GitHubStandIn(StandIn):
     # --- reviews ------------------------------------------------------------------------
     def _review(self, r: dict[str, Any]) -> dict[str, Any]:
         return example(m.PullRequestReview, id=r["id"], body=r["body"], state="COMMENTED",
-                       commit_id=r["commit_id"], html_url=f"https://github.example/r/{r['id']}")  # fmt: skip
+                       commit_id=r["commit_id"], html_url=f"{WEB}/r/{r['id']}")  # fmt: skip
 
     def _comment(self, c: dict[str, Any]) -> dict[str, Any]:
         return example(m.PullRequestReviewComment, id=c["id"], path=c["path"], line=c["line"],

@@ -34,23 +34,27 @@ def _value(annotation: Any, name: str, depth: int) -> Any:
     if origin is dict or annotation is dict:
         return {}
     if isinstance(annotation, type):
-        if issubclass(annotation, BaseModel):
-            return example_data(annotation, depth=depth + 1)
-        if issubclass(annotation, enum.Enum):
-            return next(iter(annotation)).value
-        if issubclass(annotation, bool):
-            return False
-        if issubclass(annotation, int):
-            return 1
-        if issubclass(annotation, float):
-            return 1.0
-        if issubclass(annotation, dt.datetime):
-            return "2026-12-01T00:00:00Z"
-        if issubclass(annotation, dt.date):
-            return "2026-12-01"
+        found = _typed(annotation, depth)
+        if found is not _NONE:
+            return found
     if annotation is Any:
         return None
     return f"https://forge.invalid/{name}" if name.endswith(("url", "_href")) else name
+
+
+_NONE = object()
+
+
+def _typed(annotation: type, depth: int) -> Any:
+    """A value for a plain class annotation, or ``_NONE`` when it is not one of these."""
+    if issubclass(annotation, BaseModel):
+        return example_data(annotation, depth=depth + 1)
+    if issubclass(annotation, enum.Enum):
+        return next(iter(annotation)).value
+    simple: list[tuple[type, Any]] = [(bool, False), (int, 1), (float, 1.0),
+                                      (dt.datetime, "2026-12-01T00:00:00Z"),
+                                      (dt.date, "2026-12-01")]  # fmt: skip
+    return next((value for kind, value in simple if issubclass(annotation, kind)), _NONE)
 
 
 def _is_unset(annotation: Any) -> bool:

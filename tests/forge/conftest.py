@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN
-from tests.forge._github import NAME, OWNER, GitHubStandIn
 from tests.forge._githttp import GitHttpServer
+from tests.forge._github import NAME, OWNER, GitHubStandIn
 
 TOKEN = f"ghs_PLANTED{secrets.token_hex(8)}"
 APP = "import os\nimport sys\n\n\ndef main() -> int:\n    return 1\n"
@@ -40,8 +40,8 @@ class Setup:
     home: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CONDUCTOR_", "GITHUB_", "GITLAB_", "GITEA_", "CI_"))}  # fmt: skip
+        ours = ("CONDUCTOR_", "GITHUB_", "GITLAB_", "GITEA_", "CI_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
         env.update(CONDUCTOR_HOME=str(self.home), NO_COLOR="1", COLUMNS="200", **extra)
         return env
 
@@ -57,8 +57,8 @@ class Setup:
         return out
 
     def remote_branch(self, branch: str) -> str | None:
-        out = subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/heads/{branch}"],
-                             cwd=self.bare, capture_output=True, text=True, check=False)  # fmt: skip
+        argv = ["git", "rev-parse", "-q", "--verify", f"refs/heads/{branch}"]
+        out = subprocess.run(argv, cwd=self.bare, capture_output=True, text=True, check=False)
         return out.stdout.strip() or None
 
 
