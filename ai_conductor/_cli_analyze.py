@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ai_conductor._cli_output import CountColumn, where_findings_are
+from ai_conductor._cli_review import ReviewFlags, narrow, post
 from ai_conductor.analysis.models import AnalysisReport, FindingStatus, Severity
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "none")
@@ -83,6 +84,7 @@ def run_analyze(
     fail_on: str,
     tools: list[str] | None,
     category: str,
+    review: ReviewFlags | None = None,
 ) -> int:
     from ai_conductor._home import check_home
     from ai_conductor.analysis import analyze
@@ -111,6 +113,7 @@ def run_analyze(
         report = report.model_copy(
             update={"findings": [f for f in report.findings if f.status is FindingStatus.NEW]}
         )
+    report = narrow(report, codebase, review)  # --diff-base: only the changed lines
     warnings: list[str] = []
     trend = stored_trend(report, settings) if fmt == "html" else []
     if output is not None:
@@ -123,6 +126,7 @@ def run_analyze(
     append_step_summary(to_markdown(report), settings)
     err.print(summary(report))
     err.print(where_findings_are(report, output=output, to_stdout=to_stdout, width=err.width))
+    post(report, codebase, review, err)  # --publish: the pull request's review
     failing = gate(report, fail_on)
     if failing:
         err.print(f"[bold red]gate failed:[/] {len(failing)} finding(s) at or above {fail_on}")

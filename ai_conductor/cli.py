@@ -227,6 +227,31 @@ def analyze(
     category: Annotated[
         str, typer.Option(help="SARIF automationDetails category (one per analysis in CI).")
     ] = "ai-conductor",
+    diff_base: Annotated[
+        str | None,
+        typer.Option(
+            help="Report only findings on lines changed since this git ref (committed or not; "
+            "new files count whole), e.g. origin/main in a pull request."
+        ),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="With --diff-base: post the findings as one pull-request review (inline "
+            "comments on changed lines plus a summary); a re-run updates it.",
+        ),
+    ] = False,
+    pull: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="The pull request to review (default: the CI job's, else the open one "
+            "of the checked-out branch).",
+        ),
+    ] = None,
+    remote: RemoteOpt = "origin",
+    forge: ForgeOpt = None,
 ) -> None:
     """Analyse a codebase with ruff, bandit and radon: lint, security, complexity, hotspots.
 
@@ -236,18 +261,29 @@ def analyze(
     A one-screen summary goes to stderr; the report goes to --output, or to stdout when
     --format is given or stdout is piped. With GITHUB_STEP_SUMMARY set, the Markdown summary
     is appended to it. Runs without Prefect: use `conductor run` or the audit flow for that.
+
+    Pull requests: --diff-base REF keeps the findings on lines changed since REF (the working
+    tree against REF; new files count whole), and the gate applies to those only. --publish
+    posts them as one review on the pull request (--pull N, else GITHUB_REF refs/pull/N/merge or
+    CI_MERGE_REQUEST_IID, else the open one of the checked-out branch): inline comments where
+    the line is in the diff, a summary of all; re-running edits it in place, removes comments
+    that no longer apply and adds new ones, never a second summary. Forge and token as for
+    `conductor implement --publish`.
     """
     from ai_conductor._cli_analyze import FAIL_LEVELS, run_analyze
+    from ai_conductor._cli_review import ReviewFlags
     from ai_conductor.reports import FORMATS
 
     try:
+        review = ReviewFlags(diff_base, publish, pull, remote, forge)
+        review.check()
         if fmt is not None and fmt not in FORMATS:
             raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
         if fail_on not in FAIL_LEVELS:
             raise UsageError(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_LEVELS)}")
         code = run_analyze(
             codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
-            fail_on=fail_on, tools=tool, category=category,
+            fail_on=fail_on, tools=tool, category=category, review=review,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None

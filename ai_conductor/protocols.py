@@ -164,8 +164,8 @@ class Forge(Protocol):
         """The repository's default branch."""
         ...
 
-    def find_pull_request(self, head: str, base: str) -> PullRequest | None:
-        """The open pull request from branch ``head`` into ``base``, if there is one."""
+    def find_pull_request(self, head: str, base: str | None) -> PullRequest | None:
+        """The open pull request from branch ``head`` (into ``base``, when given), if any."""
         ...
 
     def get_pull_request(self, number: int) -> PullRequest:

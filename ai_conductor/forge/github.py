@@ -10,6 +10,7 @@ review, so only comments new since the last run are posted, as one more review.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any, TypeVar
 
 from githubkit import GitHub
@@ -21,6 +22,7 @@ from ai_conductor.forge.models import PullRequest, PullRequestDraft, Review, Rev
 from ai_conductor.forge.reconcile import Existing, body, plan
 
 T = TypeVar("T")
+MAX_ITEMS = 5_000
 
 
 def _pull(data: Any) -> PullRequest:
@@ -61,9 +63,10 @@ class GitHubForge:
         repo = self._call("read the repository", self.gh.rest.repos.get, self.owner, self.repo)
         return str(repo.parsed_data.default_branch)
 
-    def find_pull_request(self, head: str, base: str) -> PullRequest | None:
+    def find_pull_request(self, head: str, base: str | None) -> PullRequest | None:
+        into = {"base": base} if base else {}
         found = self._call("list pull requests", self.gh.rest.pulls.list, self.owner, self.repo,
-                           state="open", head=f"{self.owner}:{head}", base=base)  # fmt: skip
+                           state="open", head=f"{self.owner}:{head}", **into)  # fmt: skip
         pulls = [p for p in found.parsed_data if p.head.ref == head]
         return _pull(pulls[0]) if pulls else None
 
@@ -98,7 +101,10 @@ class GitHubForge:
         return pull
 
     def _paged(self, what: str, fn: Callable[..., Any], **kw: Any) -> list[Any]:
-        return self._call(what, lambda: list(self.gh.paginate(fn, **kw)))
+        """Every item of a paged list (at most ``MAX_ITEMS``: a server that pages forever
+        cannot hang the run)."""
+        pages = self.gh.rest.paginate(fn, per_page=100, **kw)
+        return self._call(what, lambda: list(islice(pages, MAX_ITEMS)))
 
     def publish_review(self, number: int, review: Review) -> ReviewResult:
         where = {"owner": self.owner, "repo": self.repo, "pull_number": number}

@@ -37,6 +37,19 @@ class Pull:
     labels: list[str] = field(default_factory=list)
 
 
+def _page(call: Call, items: list[Any]) -> list[Any]:
+    """One page of ``items``, as GitHub pages lists (``page`` from 1, ``per_page`` default 30,
+    a ``Link: <...>; rel="next"`` header while there are more)."""
+    size = int(call.query.get("per_page", 30))
+    page = int(call.query.get("page", 1))
+    if page * size < len(items):
+        query = "&".join(f"{k}={v}" for k, v in {**call.query, "page": page + 1}.items())
+        call.reply_headers["Link"] = (
+            f'<http://{call.headers["host"]}{call.path}?{query}>; rel="next"'
+        )
+    return items[(page - 1) * size : page * size]
+
+
 def _sha(bare: Path, branch: str) -> str | None:
     out = subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/heads/{branch}"],
                          cwd=bare, capture_output=True, text=True, check=False)  # fmt: skip
@@ -96,7 +109,7 @@ class GitHubStandIn(StandIn):
                  if p.state == call.query.get("state", "open")
                  and (not head or f"{OWNER}:{p.head}" == head)
                  and p.base == call.query.get("base", p.base)]  # fmt: skip
-        return 200, [self._pull(p, m.PullRequestSimple) for p in found]
+        return 200, [self._pull(p, m.PullRequestSimple) for p in _page(call, found)]
 
     def create_pull(self, call: Call) -> tuple[int, Any]:
         data = m.ReposOwnerRepoPullsPostBody.model_validate(call.body)
@@ -136,7 +149,8 @@ class GitHubStandIn(StandIn):
 
     def list_reviews(self, call: Call) -> tuple[int, Any]:
         n = int(call.params["n"])
-        return 200, [self._review(r) for r in self.reviews.values() if r["pull"] == n]
+        found = [r for r in self.reviews.values() if r["pull"] == n]
+        return 200, [self._review(r) for r in _page(call, found)]
 
     def create_review(self, call: Call) -> tuple[int, Any]:
         data = m.ReposOwnerRepoPullsPullNumberReviewsPostBody.model_validate(call.body)
@@ -158,7 +172,8 @@ class GitHubStandIn(StandIn):
 
     def list_comments(self, call: Call) -> tuple[int, Any]:
         n = int(call.params["n"])
-        return 200, [self._comment(c) for c in self.comments.values() if c["pull"] == n]
+        found = [c for c in self.comments.values() if c["pull"] == n]
+        return 200, [self._comment(c) for c in _page(call, found)]
 
     def update_comment(self, call: Call) -> tuple[int, Any]:
         m.ReposOwnerRepoPullsCommentsCommentIdPatchBody.model_validate(call.body)

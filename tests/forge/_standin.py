@@ -30,6 +30,8 @@ class Call:
     headers: dict[str, str]
     body: Any
     params: dict[str, str] = field(default_factory=dict)
+    reply_headers: dict[str, str] = field(default_factory=dict)
+    """Extra response headers a handler sets (e.g. GitHub's ``Link`` to the next page)."""
 
 
 Handler = Callable[[Call], tuple[int, Any]]
@@ -109,6 +111,8 @@ class StandIn:
                     status, data = 500, {"message": "stand-in error (see errors)"}
                 payload = b"" if data is None else json.dumps(data).encode()
                 self.send_response(status)
+                for key, value in call.reply_headers.items():
+                    self.send_header(key, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
