@@ -7,6 +7,8 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 MARKER_PREFIX = "<!-- ai-conductor:"
+RUN_LINE = "inline comment(s). Analysis run"
+"""Text of the review summary's line naming the analysis run (differs on every run)."""
 """Start of the hidden HTML comments that mark what the conductor wrote (bodies, reviews)."""
 
 
@@ -72,7 +74,9 @@ class ReviewResult(_Model):
 
     url: str = ""
     summary: str = "created"
-    """``created`` or ``updated`` (the earlier review's summary rewritten in place)."""
+    """``created``; ``updated`` (the earlier summary rewritten in place: GitHub, GitLab);
+    ``replaced`` (the earlier review deleted, a new one posted: Gitea, which cannot edit a
+    review); ``unchanged`` (Gitea: the same comments and summary already there)."""
     created: int = 0
     """Inline comments posted."""
     updated: int = 0

@@ -16,7 +16,13 @@ from pathlib import Path
 from ai_conductor.analysis.models import AnalysisReport, Finding
 from ai_conductor.errors import UsageError
 from ai_conductor.forge.config import detect, forge_config
-from ai_conductor.forge.models import MARKER_PREFIX, InlineComment, Review, ReviewResult
+from ai_conductor.forge.models import (
+    MARKER_PREFIX,
+    RUN_LINE,
+    InlineComment,
+    Review,
+    ReviewResult,
+)
 from ai_conductor.forge.registry import open_forge
 from ai_conductor.implement.workspace import _git, _text
 from ai_conductor.protocols import Forge
@@ -61,8 +67,7 @@ def build(report: AnalysisReport, changed: Changed, ref: str, commit: str,
                 lines.append(f"\n… and {len(ordered) - len(shown)} more")
         else:
             lines.append("Nothing to report on the changed lines.")
-        lines += ["", f"{len(comments)} inline comment(s). Analysis run {code(report.run_id)}.",
-                  "", MARKER]  # fmt: skip
+        lines += ["", f"{len(comments)} {RUN_LINE} {code(report.run_id)}.", "", MARKER]
         return "\n".join(lines) + "\n"
 
     return Review(marker=MARKER, commit=commit, summary=fit(summary), comments=comments)
