@@ -86,7 +86,10 @@ def auth_config(remote: Remote, creds: Credentials | None) -> list[tuple[str, st
         return []
     prefix = f"{parts.scheme}://{parts.netloc}/"
     header = f"Authorization: Basic {_basic(creds.username, creds.token.get_secret_value())}"
-    return [("credential.helper", ""), (f"http.{prefix}.extraHeader", header)]
+    key = f"http.{prefix}.extraHeader"
+    # an empty value first resets the header list: a header some other tool left in the
+    # repository's config (actions/checkout persists one) is not sent beside ours
+    return [("credential.helper", ""), (key, ""), (key, header)]
 
 
 class Git:

@@ -139,3 +139,20 @@ def test_refine_publishes_its_tidy_up_as_a_draft_over_file_url(
     message = git(setup.bare, "log", "-1", "--format=%B", "conductor/refine/refine")
     assert message.startswith("conductor: tidy formatting and import order")
     assert "Conductor-Change: tidy:tidy" in message
+
+
+def test_a_header_left_in_the_repository_config_is_not_sent_beside_ours(
+    setup: Setup, github: GitHubStandIn, git_http: GitHttpServer
+) -> None:
+    """actions/checkout persists ``http.<url>.extraheader`` with its own token: publishing with
+    another token must send only its own Authorization header."""
+    url = git_http.url("shop")
+    git(setup.project, "remote", "set-url", "origin", url)
+    prefix = url.split("/shop.git")[0] + "/"
+    git(setup.project, "config", f"http.{prefix}.extraheader",
+        "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46c3RhbGU=")  # fmt: skip
+    args = ("implement", "--analysis", str(setup.analyze()), "--publish", "--forge", "github")
+    done = setup.conductor(*args, **github_env(github))
+    assert done.returncode == 0, done.stderr
+    assert setup.remote_branch(BRANCH) is not None
+    assert git_http.expected in git_http.seen
