@@ -124,3 +124,26 @@ def test_the_clone_keeps_no_credentials_and_is_removed(tmp_path: Path) -> None:
         checkout(request.model_copy(update={"branch": "nope"})),
     ):
         pass
+
+
+def test_a_spec_task_with_publish_true_opens_its_own_pull_request(
+    configured: Setup, github: GitHubStandIn
+) -> None:
+    from ai_conductor.api import run_spec
+
+    spec = {
+        "workflow_id": "nightly-fix",
+        "tasks": [
+            {"id": "analyze", "agent": "analyzer"},
+            {"id": "fix", "agent": "implementer", "dependencies": ["analyze"],
+             "inputs": {"publish": True, "forge": "github", "labels": ["bot"]}},
+        ],
+    }  # fmt: skip
+    result = run_spec(spec, codebase=configured.project)
+    assert result.ok, {k: t.error for k, t in result.tasks.items()}
+    out = result.tasks["fix"].output or {}
+    assert out["published"]["status"] == "opened"
+    assert github.pulls[1].head == "conductor/nightly-fix/fix"
+    assert github.pulls[1].labels == ["bot"]
+    assert f"`{result.run_id}`" in github.pulls[1].body  # the audit run id of the workflow
+    assert github.errors == []
