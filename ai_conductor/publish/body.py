@@ -66,7 +66,9 @@ def _dropped(publication: Publication, left_out: dict[str, str], rows: int | Non
 def _verified(publication: Publication) -> list[str]:
     out = ["### How it was verified", ""]
     out += [f"- analyzer, {text(line, 400)}" for line in publication.analyzer]
-    if publication.test_command:
+    if publication.test_command == "none":
+        out.append("- tests: none found (the gate relied on the analyzer)")
+    elif publication.test_command:
         out.append(f"- tests: {code(publication.test_command)}")
     if publication.environment:
         out.append(f"- environment: {text(publication.environment, 400)}")

@@ -64,7 +64,7 @@ def from_implement(report: ImplementReport, analysis: AnalysisReport | None, rep
     fixed = sum(len(c.findings) for c in changes)
     analyzer = []
     if analysis is not None:
-        analyzer.append(f"before: analysis run `{analysis.run_id}` reported "
+        analyzer.append(f"before: analysis run {analysis.run_id} reported "
                         f"{len(analysis.findings)} finding(s)")  # fmt: skip
     analyzer.append(
         f"after: each change re-analysed in its worktree: its {fixed} of {targeted} targeted "
