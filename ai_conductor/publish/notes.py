@@ -9,14 +9,24 @@ from pathlib import Path
 
 from ai_conductor.analysis.models import AnalysisReport, Finding
 from ai_conductor.environment.models import ProjectEnvironment
+from ai_conductor.errors import UsageError
 from ai_conductor.implement.models import AttemptStatus, ImplementReport, TestRun
-from ai_conductor.implement.workspace import _git, _text
+from ai_conductor.implement.workspace import _git, _text, _toplevel
 from ai_conductor.publish.models import ChangeNote, Dropped, FindingNote, Publication
 from ai_conductor.refine.models import RefineReport, TidyStatus
 
 
 def _sha(repo: Path, branch: str) -> str:
     return _text(_git(repo, "rev-parse", f"refs/heads/{branch}^{{commit}}").stdout).strip()
+
+
+def _check_repo(repo: Path) -> None:
+    """Publishing needs the codebase to be a git repository (with a remote)."""
+    if _toplevel(repo.resolve()) is None:
+        raise UsageError(
+            f"--publish needs a git repository with a remote; {repo} is not one (the kept "
+            "changes stay on branches of a temporary copy: see the patch files)"
+        )
 
 
 def _tests(run: TestRun | None) -> str:
@@ -41,6 +51,7 @@ def _environment(env: ProjectEnvironment | None) -> tuple[str, str]:
 def from_implement(report: ImplementReport, analysis: AnalysisReport | None, repo: Path,
                    *, workflow_id: str, task_id: str) -> Publication:  # fmt: skip
     """The publication of an implement run's kept changes."""
+    _check_repo(repo)
     known = {f.fingerprint: f for f in analysis.findings} if analysis else {}
     changes, dropped = [], []
     for c in report.changes:
@@ -81,6 +92,7 @@ def from_implement(report: ImplementReport, analysis: AnalysisReport | None, rep
 
 def from_refine(report: RefineReport, repo: Path, *, workflow_id: str, task_id: str) -> Publication:
     """The publication of a refine run's kept tidy-up changes."""
+    _check_repo(repo)
     changes, dropped = [], []
     for t in report.tidy or []:
         verdict = t.verification

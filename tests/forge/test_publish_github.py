@@ -4,6 +4,7 @@ and file://) and a GitHub stand-in whose every response validates against github
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.forge._githttp import GitHttpServer
 from tests.forge._github import GitHubStandIn
@@ -156,3 +157,20 @@ def test_a_header_left_in_the_repository_config_is_not_sent_beside_ours(
     assert done.returncode == 0, done.stderr
     assert setup.remote_branch(BRANCH) is not None
     assert git_http.expected in git_http.seen
+
+
+def test_publishing_a_directory_that_is_not_a_repository_is_a_clear_error(
+    setup: Setup, github: GitHubStandIn, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "app.py").write_text((setup.project / "app.py").read_text())
+    out = tmp_path / "a.json"
+    analyzed = setup.conductor("analyze", "--codebase", str(plain), "--output", str(out))
+    assert analyzed.returncode == 0
+    done = setup.conductor("implement", "--analysis", str(out), "--publish", "--forge", "github",
+                           **github_env(github))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--publish needs a git repository with a remote" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert github.calls == []
