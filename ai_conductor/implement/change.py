@@ -88,11 +88,8 @@ class Runner:
     def record(self, group: str, attempt: Attempt, findings: list[Finding]) -> None:
         tests = attempt.verification.tests if attempt.verification else None
         verdict = attempt.reason.strip().splitlines()[0][:300] if attempt.reason.strip() else ""
-        self.log.log(
-            logging.INFO if attempt.status is AttemptStatus.KEPT else logging.WARNING,
-            "%s attempt %d: %s%s", group, attempt.number, attempt.status.value,
-            f": {verdict}" if verdict else "",
-        )  # fmt: skip
+        self.log.info("%s attempt %d: %s%s", group, attempt.number, attempt.status.value,
+                      f": {verdict}" if verdict else "")  # fmt: skip
         self.sink.record(
             ev.AuditEvent(
                 workflow_id=self.options.workflow_id, task_id=self.options.task_id,

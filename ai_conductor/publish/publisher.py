@@ -66,7 +66,8 @@ def publish(repo: Path, publication: Publication, options: PublishOptions | None
             metadata={"branch": publication.branch, "remote": options.remote},
         ))  # fmt: skip
         sink.flush()
-        log.error("publishing failed: %s", exc)
+        if log is not _log:  # a run's logger (the CLI prints the error itself)
+            log.error("publishing failed: %s", exc)
         raise
 
 
@@ -128,7 +129,7 @@ def _done(result: PublishResult, publication: Publication, settings: Settings, l
     else:
         log.info("nothing published on %s: %s", result.branch, result.note)
     for group, why in result.left_out.items():
-        log.warning("left out of the pull request: %s: %s", group, why)
+        log.info("left out of the pull request: %s: %s", group, why)
     sink = open_audit_log(settings)
     sink.record(ev.AuditEvent(
         workflow_id=publication.workflow_id, task_id="+".join(publication.tasks)[:255],
