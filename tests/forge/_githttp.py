@@ -12,10 +12,12 @@ import base64
 import os
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.forge._standin import _Server
 
 BACKEND = str(Path(subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
                                   check=True).stdout.strip()) / "git-http-backend")  # fmt: skip
@@ -55,7 +57,7 @@ class GitHttpServer:
         self.expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         self.seen: list[str | None] = []
         """The Authorization header of every request (None when absent)."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def url(self, name: str) -> str:

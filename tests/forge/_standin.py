@@ -37,6 +37,13 @@ class Call:
 Handler = Callable[[Call], tuple[int, Any]]
 
 
+class _Server(ThreadingHTTPServer):
+    """Room for bursts of connections on a loaded machine (the default backlog is 5)."""
+
+    request_queue_size = 64
+    daemon_threads = True
+
+
 class StandIn:
     """Routes ``(METHOD, regex)`` to handlers; ``authorized(headers)`` gates every request."""
 
@@ -47,7 +54,7 @@ class StandIn:
         self.prefix = prefix
         self.authorized = authorized
         self.lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -89,6 +96,8 @@ class StandIn:
         outer = self
 
         class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the platforms speak
+
             def log_message(self, *args: Any) -> None:
                 pass
 
