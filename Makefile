@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/analyze.py
 	$(BIN)/python benchmarks/environment.py
 	$(BIN)/python benchmarks/security.py
+	$(BIN)/python benchmarks/publish.py
 	$(BIN)/python benchmarks/storage/audit.py
 	$(BIN)/python benchmarks/storage/search.py
 

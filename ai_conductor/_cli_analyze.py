@@ -14,6 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ai_conductor._cli_output import CountColumn, where_findings_are
+from ai_conductor._cli_review import ReviewFlags, post
+from ai_conductor._cli_review import narrow as narrow_to_diff
 from ai_conductor.analysis.models import AnalysisReport, Severity
 
 FAIL_LEVELS = ("critical", "high", "medium", "low", "none")
@@ -100,6 +102,7 @@ def run_analyze(
     tools: list[str] | None,
     category: str,
     min_coverage: float | None = None,
+    review: ReviewFlags | None = None,
 ) -> int:
     from ai_conductor._home import check_home
     from ai_conductor.analysis import analyze
@@ -130,6 +133,7 @@ def run_analyze(
         )
     if new_only:
         report = narrow(report, (), new_only=True)
+    report = narrow_to_diff(report, codebase, review)  # --diff-base: only the changed lines
     notes: list[str] = []
     trend = stored_trend(report, settings) if fmt == "html" else []
     if output is not None:
@@ -140,6 +144,7 @@ def run_analyze(
     append_step_summary(to_markdown(report), settings)
     err.print(summary(report, new_only=new_only, notes=notes))
     err.print(where_findings_are(report, output=output, to_stdout=to_stdout, width=err.width))
+    post(report, codebase, review, err)  # --publish: the pull request's review
     code = 0
     failing = gate(report, fail_on)
     outcome = report.summary.model_dump(mode="json")

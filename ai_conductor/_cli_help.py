@@ -26,6 +26,7 @@ PLACEHOLDERS: Final = {
     "--group-by": "file|rule", "--max-cost": "USD", "--older-than": "DAYS",
     "--timeout": "SECONDS", "--test-timeout": "SECONDS", "--max-seconds": "SECONDS",
     "--poll-interval": "SECONDS", "--connection-id": "ID", "--reason": "TEXT",
+    "--forge": "FORGE", "--label": "NAME", "--diff-base": "REF", "--pull": "N",
 }  # fmt: skip
 """Placeholders of options whose names recur across commands."""
 _BY_TYPE: Final = {

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ai_conductor._cli_progress import live_progress
+from ai_conductor._cli_publish import PublishFlags, print_published, run_publish
 from ai_conductor.analysis.models import Severity
 from ai_conductor.errors import UsageError
 from ai_conductor.implement.models import ChangeResult, ImplementReport
@@ -59,6 +60,7 @@ def run_implement(
     test_env: str = "auto",
     allow_api_changes: bool = False,
     all_files: bool = False,
+    publishing: PublishFlags | None = None,
 ) -> int:
     from ai_conductor.implement import ImplementOptions, implement
     from ai_conductor.implement.budget import Budget
@@ -82,6 +84,13 @@ def run_implement(
     with live_progress(as_json, "implement") as observer:
         options.progress = observer
         report = implement(analysis, codebase, options)
+    if publishing is not None and publishing.publish:
+        from ai_conductor.publish.notes import from_implement
+
+        root = Path(report.codebase)
+        publication = from_implement(report, analysis, root, workflow_id=options.workflow_id,
+                                     task_id=options.task_id)  # fmt: skip
+        report.published = run_publish(root, publication, publishing)
     if as_json or not sys.stdout.isatty():
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     err = Console(stderr=True)
@@ -96,6 +105,8 @@ def run_implement(
     err.print(f"{kept} of {len(report.changes)} change(s) verified and kept; {note}")
     if report.stopped:
         err.print(f"[bold yellow]stopped early:[/] {escape(report.stopped)}")
+    if report.published is not None:
+        print_published(err, report.published)
     for group, why in report.not_applied.items():
         err.print(f"[bold red]error:[/] {escape(group)}: {escape(why)}", highlight=False)
     if report.not_applied:

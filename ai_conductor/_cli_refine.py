@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ai_conductor._cli_progress import live_progress
+from ai_conductor._cli_publish import PublishFlags, print_published, run_publish
 from ai_conductor.refine.models import RefineReport
 
 
@@ -91,6 +92,7 @@ def run_refine(
     since: str | None = None,
     all_files: bool = False,
     allow_api_changes: bool = False,
+    publishing: PublishFlags | None = None,
 ) -> int:
     from ai_conductor.errors import UsageError
     from ai_conductor.refine import refine
@@ -107,6 +109,12 @@ def run_refine(
             test_env=test_env, analysis=found, since=since, all_files=all_files,
             allow_api_changes=allow_api_changes, progress=observer,
         )  # fmt: skip
+    if publishing is not None and publishing.publish:
+        from ai_conductor.publish.notes import from_refine
+
+        root = Path(report.codebase)
+        publication = from_refine(report, root, workflow_id="refine", task_id="refine")
+        report.published = run_publish(root, publication, publishing)
     if as_json or not sys.stdout.isatty():
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     err = Console(stderr=True)
@@ -114,6 +122,8 @@ def run_refine(
     print_stack(err, report)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if report.published is not None:
+        print_published(err, report.published)
     if report.stack is not None and report.stack.advice_backend:
         err.print(f"advice by {report.stack.advice_backend}: {report.stack.tokens} token(s)")
     if report.not_applied:

@@ -137,3 +137,54 @@ def local_flow_settings() -> Iterator[None]:
         return
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def secret_value(name: str, *, origin: str) -> str:
+    """The value of the Prefect ``Secret`` block ``name`` (``origin``: the setting naming it);
+    a ConfigError naming the block (never its value) when it cannot be loaded."""
+    from prefect.blocks.system import Secret
+
+    from ai_conductor.errors import ConfigError
+
+    try:
+        value = Secret.load(name, _sync=True).get()  # type: ignore[call-arg, union-attr]
+    except Exception as exc:  # prefect raises ValueError, httpx errors, validation errors
+        raise ConfigError(
+            f"cannot load the Prefect Secret block {name!r} ({origin}): {type(exc).__name__}; "
+            f"create it with Secret(value=...).save({name!r}) and check PREFECT_API_URL"
+        ) from None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"the Prefect Secret block {name!r} ({origin}) holds no text token")
+    return value
+
+
+def in_run() -> bool:
+    """True inside a Prefect flow or task run (artifacts and the run logger are available)."""
+    from prefect.context import FlowRunContext
+
+    return TaskRunContext.get() is not None or FlowRunContext.get() is not None
+
+
+def publish_change_artifacts(
+    key: str, *, markdown: str, rows: list[dict[str, Any]], link: tuple[str, str] | None,
+    description: str,
+) -> list[str]:  # fmt: skip
+    """Keyed artifacts of an implement or refine step: ``<key>-summary`` (Markdown),
+    ``<key>-changes`` (table) and, when a pull request was published, ``<key>-pull-request``
+    (a link). ``key`` must already be a valid artifact key. Returns the keys."""
+    from prefect.artifacts import (
+        create_link_artifact,
+        create_markdown_artifact,
+        create_table_artifact,
+    )
+
+    create_markdown_artifact(markdown, key=f"{key}-summary", description=description)
+    create_table_artifact(table=rows or [{"group": "", "status": "no changes", "branch": "",
+                                          "pull_request": "", "reason": ""}],
+                          key=f"{key}-changes", description=description)  # fmt: skip
+    keys = [f"{key}-summary", f"{key}-changes"]
+    if link is not None:
+        create_link_artifact(link=link[0], link_text=link[1], key=f"{key}-pull-request",
+                             description=description)  # fmt: skip
+        keys.append(f"{key}-pull-request")
+    return keys

@@ -11,8 +11,11 @@ from ai_conductor.settings import get_settings
 def quiet_prefect_defaults(*, verbose: bool = False) -> None:
     """Offline-friendly defaults unless the user set them: no telemetry, no analytics.
 
-    Without ``verbose``, Prefect's console logging drops to warnings so the CLI's own
-    progress view stays readable (the audit log and the Prefect UI keep the detail).
+    Without ``verbose``, Prefect's *console* handler drops to warnings so the CLI's own
+    progress view stays readable; the loggers keep INFO, so flow and task runs still send
+    their log lines to the Prefect API (the run's Logs tab). Lowering ``PREFECT_LOGGING_LEVEL``
+    instead would drop them before any handler: the UI would say "This run didn't generate
+    logs".
     Prefect's temporary server gets ``CONDUCTOR_PREFECT_SERVER_START_TIMEOUT`` to come up
     (Prefect's own default, 20 s, is too short on a busy machine).
     """
@@ -21,4 +24,4 @@ def quiet_prefect_defaults(*, verbose: bool = False) -> None:
     timeout = math.ceil(get_settings().prefect_server_start_timeout)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(timeout))
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")

@@ -130,6 +130,37 @@ TestEnvOpt = Annotated[
         "an isolated environment built under $CONDUCTOR_HOME/envs), isolated, tox or nox."
     ),
 ]
+PublishOpt = Annotated[
+    bool,
+    typer.Option(
+        "--publish",
+        help="Push the kept changes (one commit each) to one branch conductor/<workflow>/<task> "
+        "on --remote and open a pull request, or update the open one (see docs/publishing.md).",
+    ),
+]
+RemoteOpt = Annotated[str, typer.Option(help="The git remote --publish pushes to.")]
+DraftOpt = Annotated[bool, typer.Option("--draft", help="Open the pull request as a draft.")]
+ForgeOpt = Annotated[
+    str | None,
+    typer.Option(help="github, gitlab or gitea (Forgejo too); default: from the remote's URL."),
+]
+LabelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--label", help="Label of the pull request (repeatable; default ai-conductor)."),
+]
+
+
+def _publishing(publish: bool, remote: str, draft: bool, forge: str | None,
+                labels: list[str] | None) -> Any:  # fmt: skip
+    from ai_conductor._cli_publish import PublishFlags
+
+    if not publish and (draft or forge or labels or remote != "origin"):
+        raise UsageError("--remote, --draft, --forge and --label go with --publish")
+    if forge is not None and forge not in ("github", "gitlab", "gitea"):
+        raise UsageError(f"--forge {forge!r}: choose github, gitlab or gitea")
+    return PublishFlags(publish, remote, draft, forge, labels or [])
+
+
 AllowApiOpt = Annotated[
     bool,
     typer.Option(
@@ -235,6 +266,31 @@ def analyze(
             show_default=False,
         ),
     ] = None,
+    diff_base: Annotated[
+        str | None,
+        typer.Option(
+            help="Report only findings on lines changed since this git ref (committed or not; "
+            "new files count whole), e.g. origin/main in a pull request."
+        ),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="With --diff-base: post the findings as one pull-request review (inline "
+            "comments on changed lines plus a summary); a re-run updates it.",
+        ),
+    ] = False,
+    pull: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="The pull request to review (default: the CI job's, else the open one "
+            "of the checked-out branch).",
+        ),
+    ] = None,
+    remote: RemoteOpt = "origin",
+    forge: ForgeOpt = None,
 ) -> None:
     """Analyse a codebase with ruff, bandit, radon and taint analysis: lint, security,
     complexity, hotspots.
@@ -262,12 +318,24 @@ def analyze(
     A one-screen summary goes to stderr; the report goes to --output, or to stdout when
     --format is given or stdout is piped. With GITHUB_STEP_SUMMARY set, the Markdown summary
     is appended to it. Runs without Prefect: use `conductor run` or the audit flow for that.
+
+    Pull requests: --diff-base REF keeps the findings on lines changed since REF (the working
+    tree against REF; new files count whole), and the gate applies to those only. --publish
+    posts them as one review on the pull request (--pull N, else GITHUB_REF refs/pull/N/merge or
+    CI_MERGE_REQUEST_IID, else the open one of the checked-out branch): inline comments where
+    the line is in the diff, a summary of all; re-running edits it in place, removes comments
+    that no longer apply and adds new ones, never a second summary. Forge and token as for
+    `conductor implement --publish`.
+
     The run is recorded in the audit log (`conductor logs --workflow analyze:PATH`).
     """
     from ai_conductor._cli_analyze import FAIL_LEVELS, run_analyze
+    from ai_conductor._cli_review import ReviewFlags
     from ai_conductor.reports import FORMATS
 
     try:
+        review = ReviewFlags(diff_base, publish, pull, remote, forge)
+        review.check()
         if fmt is not None and fmt not in FORMATS:
             raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
         if fail_on not in FAIL_LEVELS:
@@ -277,6 +345,7 @@ def analyze(
             code = run_analyze(
                 codebase, output=output, fmt=fmt, focus=focus or [], new_only=new_only,
                 fail_on=fail_on, tools=tool, category=category, min_coverage=min_coverage,
+                review=review,
             )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
@@ -367,6 +436,11 @@ def implement(
             "changes are kept instead of refused, rule groups are not split by directory.",
         ),
     ] = False,
+    publish: PublishOpt = False,
+    remote: RemoteOpt = "origin",
+    draft: DraftOpt = False,
+    forge: ForgeOpt = None,
+    label: LabelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Propose changes for an analysis' findings and keep only verified ones.
@@ -399,10 +473,21 @@ def implement(
     result leaves the branch as it is ("unchanged since run X"); a different result replaces
     it (the old tip stays under refs/conductor/previous/ and in its patch file); a branch
     whose tip someone else committed is never replaced. Progress is shown on a terminal.
+
+    --publish delivers the kept changes as one pull request: each verified change becomes its
+    own commit (its message names the findings it fixes) on the branch
+    conductor/<workflow>/<task> of --remote (default origin), based on the checked-out branch
+    (else the remote's default); the pull request is opened (--draft) or, on later runs, the
+    open one is updated; its body is the review (findings, what was discarded and why, how it
+    was verified, budget, audit run id). Nothing kept: nothing is pushed. A remote branch with
+    commits the conductor did not make is never overwritten (exit 2). The forge comes from the
+    remote's URL or --forge; tokens from GITHUB_TOKEN / GITLAB_TOKEN / GITEA_TOKEN (see
+    docs/publishing.md), passed to git per command, never written to disk.
     """
     from ai_conductor._cli_implement import run_implement
 
     try:
+        publishing = _publishing(publish, remote, draft, forge, label)
         backend_options = _key_values(backend_option or [], "--backend-option")
         named = {"model": model, "base_url": base_url, "preset": preset}
         backend_options |= {k: v for k, v in named.items() if v}
@@ -412,7 +497,7 @@ def implement(
             min_severity=min_severity, as_json=as_json, backend_options=backend_options,
             budget=(max_tokens, max_cost, max_seconds), group_by=group_by,
             concurrency=concurrency, test_env=test_env, allow_api_changes=allow_api_changes,
-            all_files=all_files,
+            all_files=all_files, publishing=publishing,
         )  # fmt: skip
     except ConductorError as exc:
         raise _fail(exc) from None
@@ -476,6 +561,11 @@ def refine(
         ),
     ] = False,
     allow_api_changes: AllowApiOpt = False,
+    publish: PublishOpt = False,
+    remote: RemoteOpt = "origin",
+    draft: DraftOpt = False,
+    forge: ForgeOpt = None,
+    label: LabelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Tidy formatting and imports, report type errors, review the technology stack.
@@ -493,10 +583,13 @@ def refine(
     directory into several verified changes (branches .../tidy-<directory>); --all-files makes
     one change of everything. Branches are stable and reused when nothing changed. The tests
     and the type check run in the project's environment (see `conductor implement --help`).
+    --publish pushes the kept tidy-up changes on conductor/refine/refine and opens or updates
+    one pull request, as `conductor implement --publish` does.
     """
     from ai_conductor._cli_refine import run_refine
 
     try:
+        publishing = _publishing(publish, remote, draft, forge, label)
         options = _key_values(backend_option or [], "--backend-option")
         options |= {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
         code = run_refine(
@@ -504,7 +597,54 @@ def refine(
             test_command=test_command, test_timeout=test_timeout, as_json=as_json,
             backend=backend, backend_options=options, test_env=test_env, analysis=analysis,
             since=since, all_files=all_files, allow_api_changes=allow_api_changes,
+            publishing=publishing,
         )  # fmt: skip
+    except ConductorError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def improve(
+    codebase: Annotated[
+        str, typer.Option(help="A directory, or a git URL to clone into a temporary directory.")
+    ] = ".",
+    branch: Annotated[
+        str | None, typer.Option(help="Branch to clone and open the pull request against.")
+    ] = None,
+    spec: Annotated[
+        Path, typer.Option(help="The improve workflow (analyze, implementer and refiner tasks).")
+    ] = Path("workflows/improve.yaml"),
+    publish: PublishOpt = False,
+    remote: RemoteOpt = "origin",
+    draft: DraftOpt = False,
+    forge: ForgeOpt = None,
+    label: LabelOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Analyse, fix and tidy a repository in one run; with --publish, one pull request.
+
+    What the weekly-improve deployment runs: a git URL is cloned into a temporary directory
+    (hooks off; a URL's own user:token is used for git only, never written into the clone),
+    the workflow runs fresh (analyze -> fix -> refine, each change verified), and the kept
+    changes of every implementer and refiner task are pushed as one branch
+    conductor/<workflow>/<task>+<task>, one commit per change, and one pull request is opened
+    or updated. The clone is removed at the end. Needs Prefect (a temporary server starts when
+    PREFECT_API_URL is unset). See `conductor implement --help` for --publish.
+    """
+    from ai_conductor._cli_improve import run_improve
+
+    try:
+        flags = _publishing(publish, remote, draft, forge, label)
+        from ai_conductor.flows.improve import ImproveRequest
+
+        request = ImproveRequest(
+            codebase=codebase, branch=branch, spec_path=str(spec), publish=flags.publish,
+            remote=flags.remote, draft=flags.draft, forge=flags.forge,
+            **({"labels": flags.labels} if flags.labels else {}),
+        )  # fmt: skip
+        code = run_improve(request, as_json=as_json, verbose=verbose)
     except ConductorError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)

@@ -6,7 +6,8 @@ Hierarchy::
     ├── UsageError                 bad input from the user (exit 2)
     │   ├── SpecError              a workflow spec that cannot run; carries ``problems``
     │   ├── ConfigError            bad settings or environment
-    │   └── UnknownAgentError      a name that no registry entry, plugin or import path provides
+    │   ├── UnknownAgentError      a name that no registry entry, plugin or import path provides
+    │   └── PublishRefused         publishing would overwrite commits the conductor did not make
     ├── AgentError                 an agent could not do its job (exit 3); ``retryable`` says
     │   │                          whether trying again may help
     │   ├── AgentUnavailable       the agent exists but cannot run here (not retryable)
@@ -18,6 +19,7 @@ Hierarchy::
     ├── ProjectEnvironmentError    the project's test environment could not be found or built
     │                              (exit 3): names the command and the tail of its output
     ├── StoreError                 the audit log or a context store failed (exit 3)
+    ├── ForgeError                 a forge (GitHub, GitLab, Gitea) or a push refused a call (exit 3)
     ├── OrchestrationError         the Prefect API would not start or track a run (exit 3)
     └── WorkflowFailed             a run ended with failed, skipped or timed-out tasks (exit 3)
 
@@ -94,6 +96,12 @@ class UnknownAgentError(UsageError):
     """No registered agent, plugin or import path matches a name."""
 
 
+class PublishRefused(UsageError):
+    """The remote branch holds commits the conductor did not make: it is never overwritten."""
+
+    retryable = False
+
+
 class AgentError(ConductorError):
     """An agent failed while executing a task."""
 
@@ -143,6 +151,13 @@ class ProjectEnvironmentError(ConductorError):
 
 class StoreError(ConductorError):
     """The audit log or a context store could not be reached or written."""
+
+
+class ForgeError(ConductorError):
+    """A forge's API or a git push failed; the message names the call and the platform's
+    reason, never the token. Not retried by the workflow (that would redo the whole step)."""
+
+    retryable = False
 
 
 class OrchestrationError(ConductorError):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ai_conductor.context.models import BatchResult, ContextRecord, Hit, SearchFilters
+    from ai_conductor.forge.models import PullRequest, PullRequestDraft, Review, ReviewResult
     from ai_conductor.spec import AgentConfig, TaskSpec
     from ai_conductor.store.events import AuditEvent
 
@@ -146,3 +147,44 @@ class RunProgress:
 
 ProgressObserver = Callable[[RunProgress], None]
 """Called from worker threads with each step; must be quick and must not raise."""
+
+
+@runtime_checkable
+class Forge(Protocol):
+    """A code-hosting platform's pull requests: GitHub, GitLab, Gitea/Forgejo (or a plugin).
+
+    Built for one repository by :func:`ai_conductor.forge.open_forge`. Platform errors are
+    raised as ``ForgeError`` with the platform's status and message (never the token).
+    """
+
+    name: str
+    """Short name: ``github``, ``gitlab``, ``gitea``."""
+
+    def default_branch(self) -> str:
+        """The repository's default branch."""
+        ...
+
+    def find_pull_request(self, head: str, base: str | None) -> PullRequest | None:
+        """The open pull request from branch ``head`` (into ``base``, when given), if any."""
+        ...
+
+    def get_pull_request(self, number: int) -> PullRequest:
+        """Pull request ``number`` (GitLab: the merge request's iid)."""
+        ...
+
+    def open_pull_request(self, draft: PullRequestDraft) -> PullRequest:
+        """Open a pull request (title, body, labels, draft)."""
+        ...
+
+    def update_pull_request(self, number: int, draft: PullRequestDraft) -> PullRequest:
+        """Set an open pull request's title, body and labels."""
+        ...
+
+    def publish_review(self, number: int, review: Review) -> ReviewResult:
+        """Post the review, or bring the conductor's earlier one (found by ``review.marker``)
+        up to date: its summary rewritten, inline comments kept, changed, removed or added."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; idempotent."""
+        ...

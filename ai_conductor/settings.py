@@ -220,6 +220,89 @@ class Settings(BaseSettings):
     prefect_home: Path = Field(default=Path("~/.prefect"), validation_alias="PREFECT_HOME")
     """Prefect's home (``PREFECT_HOME``): the shared server's database and its record live there."""
 
+    forge: Literal["auto", "github", "gitlab", "gitea"] = "auto"
+    """Where pull requests are opened (``--publish``): ``auto`` reads the remote's URL
+    (github.com, gitlab.com, codeberg.org, or the host of the configured API URL)."""
+
+    github_api_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITHUB_API_URL", "GITHUB_API_URL"),
+    )
+    """GitHub's REST API (GitHub Actions sets it; GitHub Enterprise: ``https://HOST/api/v3``);
+    default ``https://api.github.com``."""
+
+    github_repository: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITHUB_REPOSITORY", "GITHUB_REPOSITORY"),
+    )
+    """``owner/name`` of the repository (GitHub Actions sets it); default: from the remote URL."""
+
+    github_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITHUB_TOKEN", "GITHUB_TOKEN"),
+    )
+    """Token that pushes and opens pull requests (contents and pull-requests write)."""
+
+    github_token_block: str | None = None
+    """Name of a Prefect ``Secret`` block holding the GitHub token, instead of the variable."""
+
+    github_ref: str | None = Field(
+        default=None, validation_alias=AliasChoices("CONDUCTOR_GITHUB_REF", "GITHUB_REF")
+    )
+    """The ref a GitHub Actions job runs for (``refs/pull/N/merge`` names the pull request
+    `analyze --diff-base --publish` reviews)."""
+
+    gitlab_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CONDUCTOR_GITLAB_API_URL", "CI_API_V4_URL")
+    )
+    """GitLab's REST API v4 (GitLab CI sets it); default: ``https://<remote host>/api/v4``."""
+
+    gitlab_project: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "CONDUCTOR_GITLAB_PROJECT", "CI_PROJECT_ID", "CI_PROJECT_PATH"
+        ),
+    )
+    """Project id or ``group/name`` path (GitLab CI sets them); default: from the remote URL."""
+
+    gitlab_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CONDUCTOR_GITLAB_TOKEN", "GITLAB_TOKEN")
+    )
+    """Token with the ``api`` and ``write_repository`` scopes (a project or personal token)."""
+
+    gitlab_token_block: str | None = None
+    """Name of a Prefect ``Secret`` block holding the GitLab token."""
+
+    gitlab_merge_request: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITLAB_MERGE_REQUEST", "CI_MERGE_REQUEST_IID"),
+    )
+    """The merge request a GitLab CI merge-request pipeline runs for."""
+
+    gitea_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CONDUCTOR_GITEA_API_URL", "GITEA_API_URL")
+    )
+    """Gitea's or Forgejo's API (``https://HOST/api/v1``); default: from the remote's host."""
+
+    gitea_repository: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITEA_REPOSITORY", "GITEA_REPOSITORY"),
+    )
+    """``owner/name`` on Gitea/Forgejo; default: from the remote URL."""
+
+    gitea_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONDUCTOR_GITEA_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"),
+    )
+    """Gitea/Forgejo access token (scopes: repository and issue read/write)."""
+
+    gitea_token_block: str | None = None
+    """Name of a Prefect ``Secret`` block holding the Gitea/Forgejo token."""
+
+    git_username: str | None = None
+    """User name sent with the token when git pushes over HTTPS (default per forge:
+    ``x-access-token`` on GitHub, ``oauth2`` on GitLab and Gitea/Forgejo)."""
+
     @field_validator("allowed_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: Any) -> Any:

@@ -16,7 +16,7 @@ NAMES = [d.name for d in PROJECT.deployments]
 
 CONTRACT = {  # deployment -> flow name (the plan other code and docs rely on)
     "nightly-audit": "conductor-audit",
-    "weekly-improve": "conductor-workflow",
+    "weekly-improve": "conductor-improve",
     "run-workflow": "conductor-workflow",
     "fleet-audit": "conductor-fleet-audit",
     "weaviate-init": "weaviate-init",
@@ -64,6 +64,16 @@ def test_nightly_audit_parameters_are_a_complete_audit_request() -> None:
     assert request.focus
 
 
+def test_weekly_improve_parameters_are_a_complete_improve_request() -> None:
+    from ai_conductor.flows.improve import ImproveRequest
+
+    entry = next(d for d in PROJECT.deployments if d.name == "weekly-improve")
+    request = ImproveRequest.model_validate(entry.parameters["request"])
+    assert request.publish  # the weekly run ends in one pull request
+    assert request.spec_path == "workflows/improve.yaml"
+    assert set(entry.parameters["request"]) <= set(ImproveRequest.model_fields)
+
+
 def test_anchors_instead_of_repetition_and_no_secrets() -> None:
     text = PREFECT_YAML.read_text()
     assert text.count("work_pool: *process_pool") == len(NAMES) == 8
@@ -87,7 +97,8 @@ def test_flow_parameters_render_as_forms() -> None:
                 assert model["properties"], (entry.name, name)
                 assert all("type" in f or "anyOf" in f or "$ref" in f or "enum" in f
                            for f in model["properties"].values()), (entry.name, name)  # fmt: skip
-                if ref.endswith(("AuditRequest", "RunRequest", "FleetRequest")):  # documented
+                documented = ("AuditRequest", "RunRequest", "FleetRequest", "ImproveRequest")
+                if ref.endswith(documented):
                     assert all(f.get("description") for f in model["properties"].values()), ref
             else:
                 assert "type" in prop or "anyOf" in prop, (entry.name, name)

@@ -3,6 +3,7 @@
 #   conductor-audit.sh install   install ai-conductor into a venv (or find `conductor` on PATH)
 #   conductor-audit.sh analyze   analyze -> SARIF (+ Markdown job summary), record the gate
 #   conductor-audit.sh gate      exit 1 when the gate failed (runs after the SARIF upload)
+#   conductor-audit.sh improve   analyse, fix, tidy; with INPUT_PUBLISH=true one pull request
 # Inputs come from the environment (INPUT_*), never from text pasted into the script; results go
 # to $GITHUB_OUTPUT as key=value lines. Outside GitHub, GITHUB_OUTPUT defaults to /dev/null.
 set -euo pipefail
@@ -24,6 +25,11 @@ install() {
         [[ -n "$conductor" ]] || fail "install is false but no 'conductor' is on PATH"
     else
         local from="${INPUT_INSTALL_FROM:-$action_path}"
+        # improve mode publishes through githubkit: the github extra (for a directory; a
+        # requirement given in install-from names its own extras)
+        if [[ "${INPUT_MODE:-audit}" == "improve" && -d "$from" ]]; then
+            from="${from}[github]"
+        fi
         local venv="$tmp_root/ai-conductor-venv"
         local constraints=()
         if [[ -f "$action_path/constraints.txt" ]]; then
@@ -103,7 +109,37 @@ gate() {
     esac
 }
 
+improve() {
+    local conductor="${CONDUCTOR:-conductor}"
+    local result="$tmp_root/ai-conductor/improve.json"
+    local args=(improve --codebase "${INPUT_CODEBASE:-.}" --spec "$action_path/workflows/improve.yaml"
+        --json)
+    if [[ "${INPUT_PUBLISH:-true}" == "true" ]]; then
+        [[ -n "${CONDUCTOR_GITHUB_TOKEN:-}" ]] || fail "publish needs a token (input token)"
+        args+=(--publish --forge github)
+        if [[ "${INPUT_DRAFT:-false}" == "true" ]]; then
+            args+=(--draft)
+        fi
+    fi
+    mkdir -p "$(dirname "$result")"
+    local rc=0
+    "$conductor" "${args[@]}" >"$result" || rc=$?
+    [[ "$rc" == 0 ]] || fail "conductor improve failed (exit $rc)"
+    local pr
+    pr="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("pull_request") or "")' \
+        "$result")"
+    echo "pull-request=$pr" >>"$out"
+    if [[ -n "$pr" ]]; then
+        echo "ai-conductor: pull request $pr"
+        if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+            printf 'ai-conductor opened or updated %s\n' "$pr" >>"$GITHUB_STEP_SUMMARY"
+        fi
+    else
+        echo "ai-conductor: no pull request (nothing verified and kept, or publish is off)"
+    fi
+}
+
 case "${1:-}" in
-    install | analyze | gate) "$1" ;;
-    *) fail "usage: $0 install|analyze|gate" ;;
+    install | analyze | gate | improve) "$1" ;;
+    *) fail "usage: $0 install|analyze|gate|improve" ;;
 esac

@@ -26,6 +26,23 @@ class _Inputs(BaseModel):
     """Keep changes that remove public module-level names (discarded by default)."""
     all_files: bool = False
     """Lift the size limit of one change (20 files, 500 changed lines)."""
+    publish: bool = False
+    """Push the kept changes on ``conductor/<workflow>/<task>`` and open (or update) one pull
+    request (see `conductor implement --help`, ``--publish``)."""
+    remote: str = "origin"
+    """The git remote publishing pushes to."""
+    draft: bool = False
+    """Open the pull request as a draft."""
+    forge: Literal["github", "gitlab", "gitea"] | None = None
+    """The forge; default: ``CONDUCTOR_FORGE``, else from the remote's URL."""
+    labels: list[str] = Field(default_factory=lambda: ["ai-conductor"])
+    """Labels of the pull request."""
+
+    def publish_options(self) -> Any:
+        from ai_conductor.publish.models import PublishOptions
+
+        return PublishOptions(remote=self.remote, draft=self.draft, forge=self.forge,
+                              labels=self.labels)  # fmt: skip
 
     @classmethod
     def problems(cls, inputs: Mapping[str, Any]) -> list[str]:

@@ -80,6 +80,36 @@ def _publish_if_in_flow(report: Any) -> None:
         publish_artifacts(report)
 
 
+def _deliver(report: Any, inputs: Any, context: TaskContext, publication: Any) -> None:
+    """Publish the kept changes when asked (``inputs.publish``), then, inside a Prefect run,
+    attach the step's artifacts: a summary, a table of changes and the pull request's link."""
+    if inputs.publish:
+        from ai_conductor.publish import publish
+
+        root = Path(report.codebase)
+        report.published = publish(root, publication(root), inputs.publish_options(),
+                                   log=context.logger)  # fmt: skip
+    change_artifacts(report, context.workflow_id, context.task_id)
+
+
+def change_artifacts(report: Any, workflow_id: str, task_id: str) -> list[str]:
+    """The keyed artifacts of an implement or refine report, when in a Prefect run."""
+    from ai_conductor import _prefect
+    from ai_conductor.reports.artifacts import artifact_slug
+    from ai_conductor.reports.changes import change_markdown, change_rows
+
+    if not _prefect.in_run():
+        return []
+    key = f"conductor-{artifact_slug(workflow_id, max_len=30)}-{artifact_slug(task_id, max_len=30)}"
+    pr = report.published.pull_request if report.published else None
+    title = f"{workflow_id} / {task_id}"
+    return _prefect.publish_change_artifacts(
+        key, markdown=change_markdown(report, title), rows=change_rows(report),
+        link=(pr.url, f"pull request #{pr.number}: {pr.title}") if pr else None,
+        description=f"ai-conductor {title} (run {report.run_id})",
+    )  # fmt: skip
+
+
 class ImplementerAgent:
     """Fixes findings with verified changes (see `conductor implement`).
 
@@ -137,8 +167,19 @@ class ImplementerAgent:
             test_env=inputs.test_env,
             allow_api_changes=inputs.allow_api_changes,
             all_files=inputs.all_files,
+            run_id=context.run_id,
+            log=context.logger,
         )
-        return implement(analysis, context.codebase, options).model_dump(mode="json")
+        report = implement(analysis, context.codebase, options)
+
+        def publication(root: Path) -> Any:
+            from ai_conductor.publish import from_implement
+
+            return from_implement(report, analysis, root, workflow_id=context.workflow_id,
+                                  task_id=context.task_id)  # fmt: skip
+
+        _deliver(report, inputs, context, publication)
+        return report.model_dump(mode="json")
 
 
 class RefinerAgent:
@@ -195,5 +236,15 @@ class RefinerAgent:
             since=inputs.since,
             all_files=inputs.all_files,
             allow_api_changes=inputs.allow_api_changes,
+            run_id=context.run_id,
+            log=context.logger,
         )
+
+        def publication(root: Path) -> Any:
+            from ai_conductor.publish import from_refine
+
+            return from_refine(report, root, workflow_id=context.workflow_id,
+                               task_id=context.task_id)  # fmt: skip
+
+        _deliver(report, inputs, context, publication)
         return report.model_dump(mode="json")

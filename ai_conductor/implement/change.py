@@ -4,6 +4,7 @@ verified, the commit published on the change's stable branch (see :mod:`.branche
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Sequence
@@ -67,13 +68,17 @@ class Runner:
                  tracker: Tracker) -> None:  # fmt: skip
         self.analysis, self.root, self.options, self.settings = analysis, root, options, settings
         self.environment, self.tracker = environment, tracker
-        self.run_id = uuid.uuid4().hex
+        self.work_id = uuid.uuid4().hex
+        """Names this invocation's worktrees and patches (unique even inside one workflow run)."""
+        self.run_id = options.run_id or self.work_id
+        """The audit run id (a workflow's run id when a workflow task runs the implementer)."""
+        self.log = options.log or logging.getLogger("ai_conductor.implement")
         self.backend: Backend = load_backend(options.backend, options.backend_options)
         self.sink = open_audit_log(settings)
         self.git_lock = threading.Lock()  # worktree add/remove and ref updates: one at a time
         self.stopped: str | None = None
         self.history = History(settings)
-        self.run_dir = settings.home_dir / "worktrees" / self.run_id
+        self.run_dir = settings.home_dir / "worktrees" / self.work_id
         self.branch_names: dict[str, str] = {}
 
     def branch(self, group: str) -> str:
@@ -82,6 +87,9 @@ class Runner:
 
     def record(self, group: str, attempt: Attempt, findings: list[Finding]) -> None:
         tests = attempt.verification.tests if attempt.verification else None
+        verdict = attempt.reason.strip().splitlines()[0][:300] if attempt.reason.strip() else ""
+        self.log.info("%s attempt %d: %s%s", group, attempt.number, attempt.status.value,
+                      f": {verdict}" if verdict else "")  # fmt: skip
         self.sink.record(
             ev.AuditEvent(
                 workflow_id=self.options.workflow_id, task_id=self.options.task_id,
@@ -155,7 +163,7 @@ class Runner:
             result.status, result.summary = AttemptStatus.ERROR, attempt.reason
             return
         path = (
-            self.settings.home_dir / "patches" / self.run_id / f"{branch.rsplit('/', 1)[-1]}.patch"
+            self.settings.home_dir / "patches" / self.work_id / f"{branch.rsplit('/', 1)[-1]}.patch"
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(patch, encoding="utf-8", errors="surrogateescape")

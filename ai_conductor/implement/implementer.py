@@ -10,6 +10,7 @@ verified patches. The tests run in the project's own environment
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,11 @@ class ImplementOptions:
     """Hard limits for the whole run (tokens, money, wall time); spent -> the run stops."""
     progress: ProgressObserver | None = None
     """Called with each step (changes done/total, attempt, kept/discarded, elapsed)."""
+    run_id: str | None = None
+    """Audit run id of the events and commits (a workflow task passes its workflow's run id,
+    so ``conductor logs --run ID`` shows the whole run); None: a fresh one."""
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None
+    """Where each attempt's verdict is logged (a workflow task passes Prefect's run logger)."""
 
 
 def select(findings: Sequence[Finding], options: ImplementOptions, backend: str) -> list[Finding]:
@@ -156,6 +162,9 @@ def implement(
     applied, refused = _apply(run, changes) if options.apply else ([], {})
     run.sink.flush()
     tracker.step("done")
+    kept = sum(c.status is AttemptStatus.KEPT for c in changes)
+    run.log.info("implement: %d of %d change(s) verified and kept (run %s)", kept, len(changes),
+                 run.run_id)  # fmt: skip
     budget = options.budget
     return ImplementReport(
         run_id=run.run_id, codebase=str(root), backend=run.backend.name, started_at=started,
@@ -177,7 +186,8 @@ def _environment(root: Path, options: ImplementOptions, settings: Settings) -> P
         sink = open_audit_log(settings)
         sink.record(ev.AuditEvent(
             workflow_id=options.workflow_id, task_id=options.task_id, agent_role="implementer",
-            action="environment", status=ev.FAILED_STATUS, error_message=str(exc)[:2000],
+            run_id=options.run_id, action="environment", status=ev.FAILED_STATUS,
+            error_message=str(exc)[:2000],
         ))  # fmt: skip
         sink.flush()
         raise

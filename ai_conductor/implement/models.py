@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor.analysis.models import Finding
 from ai_conductor.environment.models import ProjectEnvironment
+from ai_conductor.publish.models import PublishResult
 
 
 class _Model(BaseModel):
@@ -127,3 +128,5 @@ class ImplementReport(_Model):
     tokens: int = 0
     cost_usd: float = 0.0
     warnings: list[str] = Field(default_factory=list)
+    published: PublishResult | None = None
+    """The pull request the kept changes were published in (``--publish``)."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ai_conductor.analysis.models import Finding
 from ai_conductor.environment.models import ProjectEnvironment
 from ai_conductor.implement.models import Verification
+from ai_conductor.publish.models import PublishResult
 
 
 class _Model(BaseModel):
@@ -106,3 +107,5 @@ class RefineReport(_Model):
     stack: StackReview | None = None
     """None when no stack was named."""
     warnings: list[str] = Field(default_factory=list)
+    published: PublishResult | None = None
+    """The pull request the kept tidy-up changes were published in (``--publish``)."""

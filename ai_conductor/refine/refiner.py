@@ -10,6 +10,7 @@ environment's interpreter. A ``refine`` event summarises the run.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -102,6 +103,8 @@ def refine(
     all_files: bool = False,
     allow_api_changes: bool = False,
     progress: ProgressObserver | None = None,
+    run_id: str | None = None,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
 ) -> RefineReport:
     """Refine ``codebase``; ``test_command`` None runs pytest in the project's environment
     when the project uses it, [] runs none.
@@ -110,6 +113,8 @@ def refine(
     or every Python file (split into reviewable changes); ``all_files`` makes it one change of
     everything. ``backend`` (an LLM backend such as ``openai``, with ``backend_options``) adds a
     model's recommendation to each stack finding; ``advise`` is the same hook for any callable.
+    ``run_id`` is the audit run id (a workflow task passes its workflow's); ``log`` gets each
+    tidy-up change's verdict (a workflow task passes Prefect's run logger).
     """
     settings = settings or get_settings()
     root = check_codebase(codebase)
@@ -118,7 +123,9 @@ def refine(
     advisor = None
     if backend is not None and stack_name is not None and advise is None:
         advisor = LLMAdvisor(root, stack_name, backend, backend_options or {})  # fails fast too
-    run_id, started, tracker = uuid.uuid4().hex, datetime.now(UTC), Tracker(progress)
+    work_id, started, tracker = uuid.uuid4().hex, datetime.now(UTC), Tracker(progress)
+    run_id = run_id or work_id
+    log = log or logging.getLogger("ai_conductor.refine")
     warnings: list[str] = []
     sink = open_audit_log(settings)
     tracker.step("environment")
@@ -139,10 +146,13 @@ def refine(
         tracker.step("tidy")
         job = TidyJob(root=root, run_id=run_id, prefix=f"conductor/{workflow_id}/{task_id}",
                       environment=env, test_timeout=test_timeout, settings=settings, files=files,
-                      allow_api_changes=allow_api_changes, all_files=all_files)  # fmt: skip
+                      allow_api_changes=allow_api_changes, all_files=all_files,
+                      work_id=work_id)  # fmt: skip
         results = tidy(job)
         for result in results:
             sink.record(_attempt_event(result, run_id, workflow_id, task_id, env))
+            first = result.reason.strip().splitlines()[0][:300] if result.reason.strip() else ""
+            log.info("%s: %s%s", result.name, result.status.value, f": {first}" if first else "")
             tracker.finished(result.status in (TidyStatus.KEPT, TidyStatus.UNCHANGED))
         if apply and any(r.status is TidyStatus.KEPT for r in results):
             sink.flush()

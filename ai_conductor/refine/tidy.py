@@ -58,6 +58,12 @@ class TidyJob:
     """The scope (POSIX paths); None: every Python file."""
     allow_api_changes: bool = False
     all_files: bool = False
+    work_id: str = ""
+    """Names the worktree and patch directories (default: ``run_id``)."""
+
+    @property
+    def work(self) -> str:
+        return self.work_id or self.run_id
 
 
 def _ruff(binary: str, args: tuple[str, ...], cwd: Path, files: Sequence[str]) -> str | None:
@@ -130,7 +136,7 @@ def _one(
         return TidyResult(name=name, status=TidyStatus.DISCARDED, reason=verdict.reason + note,
                           touched=touched, lines=lines, verification=verdict)  # fmt: skip
     published = branches.publish(ws, branch, commit)
-    patch_file = job.settings.home_dir / "patches" / job.run_id / f"{name}.patch"
+    patch_file = job.settings.home_dir / "patches" / job.work / f"{name}.patch"
     patch_file.parent.mkdir(parents=True, exist_ok=True)
     patch_file.write_text(diff, encoding="utf-8", errors="surrogateescape")
     return TidyResult(
@@ -183,7 +189,7 @@ def tidy(job: TidyJob) -> list[TidyResult]:
         return [
             TidyResult(status=TidyStatus.ERROR, reason="ruff is not installed: pip install ruff")
         ]
-    run_dir = job.settings.home_dir / "worktrees" / job.run_id
+    run_dir = job.settings.home_dir / "worktrees" / job.work
     with claimed(run_dir):
         try:
             ws = Workspace.create(job.root, run_dir, "tidy")

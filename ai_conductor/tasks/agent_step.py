@@ -107,13 +107,17 @@ def agent_step(step: StepInput) -> StepResult:
     )
     if handle is not None:
         context.cancel = handle.cancel
+    context.logger.info("task %r (agent %s) started, attempt %d (run %s)", step.task.id,
+                        step.agent_name, attempt, step.run_id)  # fmt: skip
     try:
         output = _call(step, context)
     except Exception as exc:
         will_retry = attempt <= step.retries and getattr(exc, "retryable", True)
         if will_retry:
             _record(step, ev.ATTEMPT_FAILED, ev.RETRYING, attempt=attempt, error=str(exc))
+        context.logger.warning("task %r attempt %d failed: %s", step.task.id, attempt, exc)
         raise
+    context.logger.info("task %r finished in %.1fs", step.task.id, time.monotonic() - started)
     return StepResult(
         output=output, duration_s=round(time.monotonic() - started, 4), attempts=attempt
     )

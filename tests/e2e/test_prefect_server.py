@@ -209,3 +209,77 @@ def test_fleet_audit_of_three_repositories_on_a_dask_cluster(
         r["slug"] for r in rollup["repos"]
     )
     assert (rows[-1]["action"], rows[-1]["status"]) == ("finished", "completed")
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_weekly_improve_on_a_git_url_ends_with_one_pull_request(
+    workers: Stack, tmp_path: Path
+) -> None:
+    """weekly-improve, run by a process worker: clone a local bare repository by URL, analyse,
+    fix, tidy, push one branch and open one pull request on the GitHub stand-in (its token in
+    a Prefect Secret block named by the run's environment); nothing of the token anywhere."""
+    from prefect.blocks.system import Secret
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tests.forge._github import GitHubStandIn
+    from tests.forge.conftest import APP, TOKEN, UTIL, git
+
+    bare = tmp_path / "shop.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "app.py").write_text(APP)
+    (work / "util.py").write_text(UTIL)
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "initial")
+    git(work, "push", "-q", bare.as_uri(), "main")
+    github = GitHubStandIn(bare, TOKEN).start()
+    try:
+        with temporary_settings({PREFECT_API_URL: workers.server.api_url}):
+            Secret(value=TOKEN).save("e2e-github-token", overwrite=True)
+        env = {"CONDUCTOR_FORGE": "github", "GITHUB_API_URL": github.url,
+               "GITHUB_REPOSITORY": "acme/shop",
+               "CONDUCTOR_GITHUB_TOKEN_BLOCK": "e2e-github-token"}  # fmt: skip
+        params = {"request": {"codebase": bare.as_uri(), "branch": "main"}}
+        from prefect.deployments import run_deployment as run
+
+        with temporary_settings({PREFECT_API_URL: workers.server.api_url}):
+            flow_run = run("conductor-improve/weekly-improve", parameters=params, timeout=250,
+                           poll_interval=1, as_subflow=False,
+                           job_variables={"env": env})  # fmt: skip
+        assert isinstance(flow_run, FlowRun)
+        assert _checks.completed(flow_run), flow_run.state
+        assert github.errors == []
+        assert len(github.pulls) == 1
+        pull = github.pulls[1]
+        assert (pull.head, pull.base) == ("conductor/improve/fix+refine", "main")
+        assert "`ruff/F401`" in pull.body
+        head = git(bare, "rev-parse", "conductor/improve/fix+refine")
+        assert git(bare, "log", "--format=%s", f"main..{head}").count("conductor: ") >= 2
+
+        api = workers.server.api_url
+        found = _checks.artifacts(api, flow_run.id)
+        link = found["conductor-improve-publication-pull-request"]
+        assert "https://github.example/acme/shop/pull/1" in str(link.data)
+        assert {"conductor-improve-fix-changes", "conductor-improve-refine-summary"} <= set(found)
+        rows = _checks.audit_rows(workers.audit_url, run_id=str(flow_run.id))
+        actions = {(r["task_id"], r["action"], r["status"]) for r in rows}
+        assert ("fix+refine", "publish", "opened") in actions
+        assert any(t == "fix" and a == "attempt" for t, a, _ in actions)
+        with _checks.client(api) as c:
+            from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+            logs = c.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
+        messages = [entry.message for entry in logs]
+        assert any("pull request opened #1" in m for m in messages), messages[-20:]
+        assert any("attempt 1: kept" in m for m in messages), messages[-20:]
+        leaks = [str(rows), str([a.data for a in found.values()]), str(messages), pull.body]
+        assert all(TOKEN not in text for text in leaks)
+        started = next(r for r in rows if r["action"] == "started" and r["task_id"] is None)
+        clone = Path(started["metadata"]["codebase"])
+        assert clone.name == "repo"
+        assert clone.parent.name.startswith("conductor-improve-")
+        assert not clone.parent.exists()  # the temporary clone is gone
+    finally:
+        github.stop()
