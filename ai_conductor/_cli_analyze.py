@@ -16,9 +16,9 @@ from rich.text import Text
 from ai_conductor._cli_output import CountColumn, where_findings_are
 from ai_conductor._cli_review import ReviewFlags, post
 from ai_conductor._cli_review import narrow as narrow_to_diff
-from ai_conductor.analysis.models import AnalysisReport, Severity
-
-FAIL_LEVELS = ("critical", "high", "medium", "low", "none")
+from ai_conductor.analysis.gate import FAIL_LEVELS as FAIL_LEVELS
+from ai_conductor.analysis.gate import gate
+from ai_conductor.analysis.models import AnalysisReport
 
 
 def infer_format(fmt: str | None, output: Path | None) -> str:
@@ -32,14 +32,6 @@ def infer_format(fmt: str | None, output: Path | None) -> str:
     if name.endswith((".html", ".htm")):
         return "html"
     return "json"
-
-
-def gate(report: AnalysisReport, fail_on: str) -> list[str]:
-    """Fingerprints of reported findings at or above ``fail_on`` (empty: the gate passes)."""
-    if fail_on == "none":
-        return []
-    level = Severity(fail_on).rank
-    return [f.fingerprint for f in report.findings if f.severity.rank >= level]
 
 
 def _tool_rows(report: AnalysisReport) -> list[tuple[str, str]]:

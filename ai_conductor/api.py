@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ai_conductor import _runtime
+from ai_conductor.analysis.gate import FailOn
 from ai_conductor.errors import (
     ConductorError,
     OrchestrationError,
@@ -245,7 +246,7 @@ def audit_fleet(
     repos: Sequence[str | Mapping[str, Any]],
     *,
     focus: Sequence[str] = (),
-    fail_on: Literal["critical", "high", "medium", "low", "none"] = "none",
+    fail_on: FailOn = "none",
     max_concurrency: int = 4,
     task_runner: Literal["threads", "dask"] = "threads",
     dask_address: str | None = None,

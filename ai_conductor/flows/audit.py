@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from prefect import task
@@ -24,18 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ai_conductor._paths import expand_user
 from ai_conductor._prefect import conductor_flow
 from ai_conductor.analysis import AnalysisReport, analyze
-from ai_conductor.errors import ConductorError, UsageError
+from ai_conductor.analysis.gate import FailOn, gate
+from ai_conductor.analysis.gate import QualityGateFailed as QualityGateFailed
+from ai_conductor.errors import UsageError
 from ai_conductor.settings import get_settings
 from ai_conductor.store import events as ev
 from ai_conductor.store import open_audit_log
 
 GIT_PREFIXES = ("https://", "http://", "ssh://", "git@", "file://")
-
-
-class QualityGateFailed(ConductorError):
-    """Findings at or above the requested severity were reported."""
-
-    exit_code = 1
 
 
 class AuditRequest(BaseModel):
@@ -49,7 +45,7 @@ class AuditRequest(BaseModel):
     """Branch or tag to check out when ``codebase`` is a git URL (default: its HEAD)."""
     focus: list[str] = Field(default_factory=list)
     """Focus areas: security, performance, complexity, database, api, algorithms, bugs, style."""
-    fail_on: Literal["critical", "high", "medium", "low", "none"] = "none"
+    fail_on: FailOn = "none"
     """The run fails when a reported finding is at least this severe."""
     new_only: bool = False
     """Report (and gate on) only findings that are new since the last audit."""
@@ -125,7 +121,6 @@ def _write_outputs(report: AnalysisReport, request: AuditRequest) -> tuple[list[
 @conductor_flow(name="conductor-audit")
 def audit_flow(request: AuditRequest) -> dict[str, Any]:
     """Analyse, store, report; fail the run when the quality gate fails."""
-    from ai_conductor._cli_analyze import gate
     from ai_conductor.analysis.coverage import below
     from ai_conductor.analysis.history import narrow
     from ai_conductor.reports import publish_artifacts, publish_report_link

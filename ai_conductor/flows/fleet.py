@@ -23,8 +23,9 @@ from prefect.runtime import flow_run
 from ai_conductor._paths import expand_user
 from ai_conductor._prefect import conductor_flow, conductor_task
 from ai_conductor.analysis import analyze, check_focus
+from ai_conductor.analysis.gate import QualityGateFailed, gate
 from ai_conductor.errors import ConductorError
-from ai_conductor.flows.audit import AuditRequest, QualityGateFailed, checkout, without_credentials
+from ai_conductor.flows.audit import AuditRequest, checkout, without_credentials
 from ai_conductor.flows.fleet_models import FleetRepo, FleetRequest, RepoJob, RepoOutcome
 from ai_conductor.flows.fleet_rollup import (
     REPORT_FILES,
@@ -67,7 +68,6 @@ def plan(request: FleetRequest, out_dir: Path) -> list[RepoJob]:
                 cache_policy=NO_CACHE)  # fmt: skip
 def audit_repo(job: RepoJob) -> RepoOutcome:
     """Check out, analyse and write ``<out_dir>/<slug>/analysis.{json,sarif,md}``."""
-    from ai_conductor._cli_analyze import gate
     from ai_conductor.reports import write_report
 
     started = datetime.now(UTC)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ai_conductor.analysis.gate import FailOn
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True)
@@ -30,7 +32,7 @@ class FleetRequest(_Model):
     """The repositories to audit."""
     focus: list[str] = Field(default_factory=list)
     """Focus areas: security, performance, complexity, database, api, algorithms, bugs, style."""
-    fail_on: Literal["critical", "high", "medium", "low", "none"] = "none"
+    fail_on: FailOn = "none"
     """The run fails when any repository reports a finding at least this severe."""
     max_concurrency: int = Field(default=4, ge=1, le=256)
     """Repositories audited at the same time (threads, or local Dask workers)."""

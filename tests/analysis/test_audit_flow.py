@@ -13,7 +13,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import Artifact
 
 from ai_conductor import TaskStatus, run_spec
-from ai_conductor.flows.audit import AuditRequest, QualityGateFailed, audit_flow
+from ai_conductor.analysis.gate import QualityGateFailed
+from ai_conductor.flows.audit import AuditRequest, audit_flow
 from ai_conductor.settings import get_settings
 from ai_conductor.store import open_audit_log
 

@@ -15,8 +15,8 @@ from uuid import UUID
 
 import pytest
 
+from ai_conductor.analysis.gate import QualityGateFailed
 from ai_conductor.errors import UsageError
-from ai_conductor.flows.audit import QualityGateFailed
 from ai_conductor.flows.fleet import (
     FleetFailed,
     FleetRepo,
