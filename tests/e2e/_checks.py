@@ -99,6 +99,32 @@ def artifacts(api_url: str, flow_run_id: uuid.UUID) -> dict[str, Any]:
     return {a.key: a for a in found if a.key}
 
 
+def log_messages(
+    api_url: str, flow_run_id: uuid.UUID, *wanted: str, timeout: float = 30.0
+) -> list[str]:
+    """A flow run's log messages once each of ``wanted`` is in one of them (a bounded wait).
+
+    A flow run's process ships its log lines to the API in batches, the last of them as it exits:
+    the run can read as Completed a moment before its final lines arrive, so reading them once,
+    right after the run ends, races that flush.
+    """
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    flt = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    deadline = time.monotonic() + timeout
+    with client(api_url) as c:
+        while True:
+            messages: list[str] = []
+            while batch := c.read_logs(flt, limit=200, offset=len(messages)):
+                messages += [entry.message for entry in batch]
+            if all(any(w in m for m in messages) for w in wanted):
+                return messages
+            if time.monotonic() > deadline:
+                missing = [w for w in wanted if not any(w in m for m in messages)]
+                raise AssertionError(f"no log line with {missing} in {timeout}s: {messages[-20:]}")
+            time.sleep(0.5)
+
+
 def worker_of(server: PrefectServer, flow_run_id: uuid.UUID) -> str:
     """The one worker that ran the flow run: it logged the submission and did not abort it
     (another worker may have tried first and been refused by the server)."""

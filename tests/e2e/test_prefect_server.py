@@ -267,13 +267,8 @@ def test_weekly_improve_on_a_git_url_ends_with_one_pull_request(
         actions = {(r["task_id"], r["action"], r["status"]) for r in rows}
         assert ("fix+refine", "publish", "opened") in actions
         assert any(t == "fix" and a == "attempt" for t, a, _ in actions)
-        with _checks.client(api) as c:
-            from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-
-            logs = c.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
-        messages = [entry.message for entry in logs]
-        assert any("pull request opened #1" in m for m in messages), messages[-20:]
-        assert any("attempt 1: kept" in m for m in messages), messages[-20:]
+        wanted = ("pull request opened #1", "attempt 1: kept")
+        messages = _checks.log_messages(api, flow_run.id, *wanted)
         leaks = [str(rows), str([a.data for a in found.values()]), str(messages), pull.body]
         assert all(TOKEN not in text for text in leaks)
         started = next(r for r in rows if r["action"] == "started" and r["task_id"] is None)
