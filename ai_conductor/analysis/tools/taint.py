@@ -96,17 +96,8 @@ class TaintTool:
         if binary is None:
             raise AnalysisToolError(INSTALL_HINT)
         result = ToolResult()
-        by_groups: dict[str, list[str]] = {}  # one semgrep-core call parses a file once
-        for rel in files:
-            text = _read(root / rel)
-            wanted = ["search"]
-            if text is None or reads_requests(text):
-                wanted.insert(0, "web")
-            if text is None or reaches_sinks(text):
-                wanted.append("reach")
-            by_groups.setdefault("+".join(wanted), []).append(rel)
         with tempfile.TemporaryDirectory(prefix="conductor-taint-") as tmp:
-            for number, (groups, targets) in enumerate(sorted(by_groups.items())):
+            for number, (groups, targets) in enumerate(sorted(plan(root, files).items())):
                 rules = Path(tmp, f"rules-{number}.json")
                 rules.write_text(semgrep_rules(groups), encoding="utf-8")
                 for batch in batches(targets, BATCH):
@@ -117,18 +108,42 @@ class TaintTool:
         self, binary: str, rules: Path, tmp: Path, root: Path, batch: list[str], into: ToolResult
     ) -> None:
         targets = tmp / "targets.json"
-        targets.write_text(json.dumps(_targets(batch)), encoding="utf-8")
-        argv = [binary, "-rules", str(rules), "-targets", str(targets), "-json",
-                "-j", str(os.cpu_count() or 1), "-timeout", str(RULE_TIMEOUT_S),
-                "-timeout_threshold", "3", "-fast"]  # fmt: skip
+        targets.write_text(targets_file(batch), encoding="utf-8")
         try:
-            out = run_command("semgrep-core", argv, cwd=root)
+            out = run_command("semgrep-core", core_argv(binary, rules, targets), cwd=root)
         except AnalysisToolError as exc:  # this batch only: retried next run
             into.errors.extend(f"taint could not analyse {f}: {exc}" for f in batch)
             return
         parsed = parse_output(out, root)
         into.findings.extend(parsed.findings)
         into.errors.extend(parsed.errors)
+
+
+def plan(root: Path, files: list[str]) -> dict[str, list[str]]:
+    """Which rule groups run on which files (``web+search+reach`` -> files): one semgrep-core
+    call per combination parses each file once."""
+    by_groups: dict[str, list[str]] = {}
+    for rel in files:
+        text = _read(root / rel)
+        wanted = ["search"]
+        if text is None or reads_requests(text):
+            wanted.insert(0, "web")
+        if text is None or reaches_sinks(text):
+            wanted.append("reach")
+        by_groups.setdefault("+".join(wanted), []).append(rel)
+    return by_groups
+
+
+def core_argv(binary: str, rules: Path, targets: Path) -> list[str]:
+    """The semgrep-core command line of one call (the benchmark runs the same)."""
+    return [binary, "-rules", str(rules), "-targets", str(targets), "-json",
+            "-j", str(os.cpu_count() or 1), "-timeout", str(RULE_TIMEOUT_S),
+            "-timeout_threshold", "3", "-fast"]  # fmt: skip
+
+
+def targets_file(files: list[str]) -> str:
+    """semgrep-core's targets file (its ``Targets`` type: paths relative to the codebase)."""
+    return json.dumps(_targets(files))
 
 
 def _read(path: Path) -> str | None:
