@@ -68,7 +68,17 @@ def _narrow(found: Sequence[Finding], width: int) -> list[Text]:
         body = Text.assemble("  ", (f"{f.tool}:{f.rule_id}", "bold"), " ", flat(f.message))
         body.truncate(width, overflow="ellipsis")
         lines.append(body)
+        lines.extend([_trace(f, width)] if f.trace else [])
     return lines
+
+
+def _trace(f: Finding, width: int, label: str = "  trace: ") -> Text:
+    """A taint finding's source -> sink steps on one line under it (cut to fit)."""
+    from ai_conductor.reports.trace import trace_line
+
+    line = Text.assemble((label, "dim"), trace_line(f))
+    line.truncate(width, overflow="ellipsis")
+    return line
 
 
 def _wide(found: Sequence[Finding], width: int) -> Table:
@@ -87,6 +97,8 @@ def _wide(found: Sequence[Finding], width: int) -> Table:
             Text(shorten_left(f"{f.path}:{f.line}", max(where_width, 8))),
             Text.assemble((rule, "bold"), " ", flat(f.message)[:1000]),
         )  # fmt: skip
+        if f.trace:  # the source -> sink steps under the message
+            table.add_row("", "", "", "", Text("trace", style="dim"), _trace(f, width, ""))
     return table
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from ai_conductor.analysis.models import AnalysisReport, Category, Finding, Severity
 from ai_conductor.reports.html_charts import TrendPoint, hotspots_svg, trend_svg
+from ai_conductor.reports.trace import steps
 
 __all__ = ["TrendPoint", "to_html", "trend_points"]
 
@@ -92,8 +93,21 @@ def _row(f: Finding) -> str:
         f'<td class="status {_e(f.status.value)}">{_e(f.status.value)}</td>'
         f'<td class="cat">{_e(f.category.value)}</td>{_rule_cell(f)}'
         f'<td class="loc" title="{_e(where)}"><span>{_e(where)}</span></td>'
-        f'<td class="msg">{_e(f.message)}{_e(also)}</td></tr>'
+        f'<td class="msg">{_e(f.message)}{_e(also)}{_trace(f)}</td></tr>'
     )
+
+
+def _trace(f: Finding) -> str:
+    """A taint finding's source -> sink steps: where and the code, one line each."""
+    shown = steps(f, full=True)
+    if not shown:
+        return ""
+    items = "".join(
+        f'<li class="{_e(s.kind)}"><span class="kind">{_e(s.kind)}</span> '
+        f"<code>{_e(s.where)}</code> <code>{_e(s.code)}</code></li>"
+        for s in shown
+    )
+    return f'<ol class="trace" aria-label="data flow, source to sink">{items}</ol>'
 
 
 def _filters(findings: Sequence[Finding]) -> str:

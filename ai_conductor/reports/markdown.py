@@ -9,6 +9,7 @@ from pathlib import Path
 from ai_conductor.analysis.coverage import describe
 from ai_conductor.analysis.models import AnalysisReport, Category, Finding, Severity
 from ai_conductor.reports.priority import by_priority, cut_by_category
+from ai_conductor.reports.trace import trace_line
 from ai_conductor.settings import Settings
 
 MAX_CELL = 300
@@ -24,10 +25,25 @@ def cell(value: object) -> str:
     return "<br>".join(line.strip() for line in text.replace("|", "\\|").splitlines())
 
 
+class Cell(str):
+    """A table cell already made safe (by :func:`cell`)."""
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(v if isinstance(v, Cell) else cell(v) for v in row) + " |" for row in rows
+    ]
     return [*lines, ""]
+
+
+def _message(finding: Finding) -> Cell:
+    """The message, and under it a taint finding's source -> sink trace as code."""
+    trace = trace_line(finding)
+    if not trace:
+        return Cell(cell(finding.message))
+    shown = f"`{trace}`" if "`" not in trace else trace
+    return Cell(f"{cell(finding.message)}<br>trace: {cell(shown)}")
 
 
 def _location(finding: Finding) -> str:
@@ -55,7 +71,7 @@ def _findings_rows(findings: list[Finding], limit: int) -> list[str]:
     lines = _table(
         ["severity", "status", "rule", "location", "message"],
         [
-            (f.severity.value, f.status.value, f"{f.tool}/{f.rule_id}", _location(f), f.message)
+            (f.severity.value, f.status.value, f"{f.tool}/{f.rule_id}", _location(f), _message(f))
             for f in rows[:limit]
         ],
     )
