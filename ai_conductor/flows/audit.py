@@ -17,12 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from prefect import task
-from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor._paths import expand_user
-from ai_conductor._prefect import conductor_flow
+from ai_conductor._prefect import conductor_flow, run_logger
 from ai_conductor.analysis import AnalysisReport, analyze
 from ai_conductor.analysis.gate import FailOn, gate
 from ai_conductor.analysis.gate import QualityGateFailed as QualityGateFailed
@@ -125,7 +124,7 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
     from ai_conductor.analysis.history import narrow
     from ai_conductor.reports import publish_artifacts, publish_report_link
 
-    log = get_run_logger()
+    log = run_logger()
     sink = open_audit_log(get_settings())
     shown = without_credentials(request.codebase)
     workflow = f"audit:{shown}"[:255]

@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from prefect import task
-from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor import _runtime
-from ai_conductor._engine import GraphRun
 from ai_conductor._paths import expand_user
-from ai_conductor._prefect import conductor_flow
+from ai_conductor._prefect import conductor_flow, run_logger
 from ai_conductor._urls import without_userinfo
 from ai_conductor.errors import WorkflowFailed
+from ai_conductor.flows.engine import GraphRun
 from ai_conductor.publish.gitops import Credentials, clone, split_credentials
 from ai_conductor.publish.models import Publication, PublishOptions, PublishResult
 from ai_conductor.settings import get_settings
@@ -104,7 +103,7 @@ def publish_task(root: Path, publication: Publication, options: PublishOptions,
                  credentials: Credentials | None) -> PublishResult:  # fmt: skip
     from ai_conductor.publish.publisher import publish
 
-    return publish(root, publication, options, log=get_run_logger(), credentials=credentials)
+    return publish(root, publication, options, log=run_logger(), credentials=credentials)
 
 
 @conductor_flow(name="conductor-improve")
@@ -112,7 +111,7 @@ def improve_flow(request: ImproveRequest) -> dict[str, Any]:
     """Clone, analyse, fix, tidy, publish one pull request, clean up."""
     from ai_conductor.flows._improve_report import artifacts
 
-    log = get_run_logger()
+    log = run_logger()
     spec = load_spec(request.spec_path)
     run_id = str(flow_run.id)
     shown = without_userinfo(request.codebase)
