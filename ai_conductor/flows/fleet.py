@@ -21,10 +21,11 @@ from prefect.runtime import flow_run
 
 from ai_conductor._paths import expand_user
 from ai_conductor._prefect import conductor_flow, conductor_task, run_logger
+from ai_conductor._urls import without_credentials
 from ai_conductor.analysis import analyze, check_focus
 from ai_conductor.analysis.gate import QualityGateFailed, gate
 from ai_conductor.errors import ConductorError
-from ai_conductor.flows.audit import AuditRequest, checkout, without_credentials
+from ai_conductor.flows.checkout import checkout
 from ai_conductor.flows.fleet_models import FleetRepo, FleetRequest, RepoJob, RepoOutcome
 from ai_conductor.flows.fleet_rollup import (
     REPORT_FILES,
@@ -70,7 +71,8 @@ def audit_repo(job: RepoJob) -> RepoOutcome:
     from ai_conductor.reports import write_report
 
     started = datetime.now(UTC)
-    with checkout(AuditRequest(codebase=job.codebase, branch=job.branch)) as (path, codebase_id):
+    with checkout(job.codebase, job.branch, purpose="audit", depth=50) as here:
+        path, codebase_id = here.path, here.codebase_id
         report = analyze(path, focus=job.focus, tools=job.tools, codebase_id=codebase_id)
     warnings, reports = list(report.warnings), {}
     for fmt, filename in REPORT_FILES:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastPath
 from fastapi.responses import Response
 
+from ai_conductor.monitoring.metrics import CONTENT_TYPE, ConductorMetrics
 from ai_conductor.server.http_errors import install_error_handlers
 from ai_conductor.server.http_guard import DEFAULT_MAX_BODY, GuardMiddleware, allowed_host_names
 from ai_conductor.server.http_models import (
@@ -32,7 +33,6 @@ from ai_conductor.server.http_models import (
     ValidateResult,
 )
 from ai_conductor.server.http_tasks import recent_tasks, task_workflow_params
-from ai_conductor.server.metrics import CONTENT_TYPE, ConductorMetrics
 from ai_conductor.server.params import ServerRunStatus
 from ai_conductor.server.runs import RunInfo, RunManager
 from ai_conductor.server.security import require_token
@@ -58,9 +58,9 @@ def _routes() -> APIRouter:
     @router.get("/healthz", response_model=Health, tags=["server"])
     async def healthz() -> Health:
         """Liveness: 200 while the process serves requests (no token needed)."""
-        from ai_conductor import __version__
+        from ai_conductor._version import package_version
 
-        return Health(version=__version__)
+        return Health(version=package_version())
 
     @router.get("/metrics", tags=["server"], response_class=Response)
     def metrics(request: Request) -> Response:
