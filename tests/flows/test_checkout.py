@@ -28,7 +28,8 @@ def test_a_git_url_is_cloned_shallow_when_asked_and_removed_on_exit(tmp_path: Pa
         count = subprocess.run(["git", "-C", str(here.path), "rev-list", "--count", "HEAD"],
                                capture_output=True, text=True, check=True)  # fmt: skip
         assert count.stdout.strip() == "1"
-        assert here.path.name == "repo" and here.path.parent.name.startswith("conductor-audit-")
+        assert here.path.name == "repo"
+        assert here.path.parent.name.startswith("conductor-audit-")
         clone = here.path
     assert not clone.exists()
 
