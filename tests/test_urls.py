@@ -23,7 +23,8 @@ def test_every_redactor_hides_the_credentials(url: str) -> None:
     secret = url.split(":/", 1)[1].lstrip("/").rsplit("@", 1)[0]
     text = f"cannot reach {url} (timed out)"
     for shown in (redact_userinfo(text), command_output(text), server_message(text)):
-        assert secret not in shown and "***@" in shown, shown
+        assert secret not in shown, shown
+        assert "***@" in shown, shown
 
 
 def test_a_url_keeps_a_marker_or_drops_its_credentials() -> None:
