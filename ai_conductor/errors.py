@@ -6,7 +6,10 @@ Hierarchy::
     ├── UsageError                 bad input from the user (exit 2)
     │   ├── SpecError              a workflow spec that cannot run; carries ``problems``
     │   ├── ConfigError            bad settings or environment
-    │   ├── UnknownAgentError      a name that no registry entry, plugin or import path provides
+    │   │   └── UnknownPluginError a component name (agent, analyzer tool, implementer backend,
+    │   │       │                  context store, forge) that no built-in, entry point or import
+    │   │       │                  path provides, or that names something of the wrong shape
+    │   │       └── UnknownAgentError   the same for an agent
     │   └── PublishRefused         publishing would overwrite commits the conductor did not make
     ├── AgentError                 an agent could not do its job (exit 3); ``retryable`` says
     │   │                          whether trying again may help
@@ -92,7 +95,12 @@ class ConfigError(UsageError):
     """Settings, environment or a referenced block are wrong."""
 
 
-class UnknownAgentError(UsageError):
+class UnknownPluginError(ConfigError):
+    """A component name no built-in, installed plugin or import path of its family provides,
+    or one that names something without the family's protocol (see ``ai_conductor._plugins``)."""
+
+
+class UnknownAgentError(UnknownPluginError):
     """No registered agent, plugin or import path matches a name."""
 
 

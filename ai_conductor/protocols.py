@@ -1,4 +1,9 @@
-"""The small interfaces everything plugs into, in one place."""
+"""The small interfaces everything plugs into, in one place.
+
+The component families the plugin loader (``ai_conductor._plugins``) finds by name each have
+their protocol here: :class:`Agent` (built by an :class:`AgentFactory`), :class:`AnalyzerTool`,
+:class:`Backend` (implementer backends), :class:`ContextStore` and :class:`Forge`.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ai_conductor.analysis.toolenv import ToolPython
+    from ai_conductor.analysis.tools.base import ToolResult
     from ai_conductor.context.models import BatchResult, ContextRecord, Hit, SearchFilters
     from ai_conductor.forge.models import PullRequest, PullRequestDraft, Review, ReviewResult
+    from ai_conductor.implement.models import ChangeRequest, Proposal
     from ai_conductor.spec import AgentConfig, TaskSpec
     from ai_conductor.store.events import AuditEvent
 
@@ -187,4 +195,58 @@ class Forge(Protocol):
 
     def close(self) -> None:
         """Release connections; idempotent."""
+        ...
+
+
+@runtime_checkable
+class AnalyzerTool(Protocol):
+    """An analyzer plugin. Findings carry paths relative to ``root``; ``fingerprint`` is left
+    empty (the engine computes it from the source)."""
+
+    name: str
+    per_file: bool
+    """True when a file's findings depend on that file alone (so they can be cached per file
+    and the tool can run on chunks in parallel); False for whole-program tools."""
+    parallel: bool
+    """True when running chunks in separate processes pays (slow single-threaded tools)."""
+
+    def version(self) -> str | None:
+        """The installed tool's version, or None when it is not installed."""
+        ...
+
+    def config_key(self) -> str:
+        """A string that changes whenever the tool's rule selection or options change."""
+        ...
+
+    def run(self, root: Path, files: list[str]) -> ToolResult:
+        """Analyse ``files`` (relative to ``root``); raise ``AnalysisToolError`` on failure."""
+        ...
+
+
+@runtime_checkable
+class ParsesPython(Protocol):
+    """A tool that reads code with the grammar of the interpreter it runs under (bandit,
+    radon): the engine tells it which interpreter can parse the codebase before it runs, and
+    its ``config_key`` includes that interpreter's version.
+
+    Optional attributes of any tool: ``in_subprocess = True`` when its work runs in child
+    processes (the engine then runs its chunks on threads, not in a process pool)."""
+
+    def use_python(self, python: ToolPython) -> None: ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """An implementer backend, something that fixes findings: an analyzer's own fixes, an LLM,
+    a command, a fake."""
+
+    name: str
+
+    def propose(self, request: ChangeRequest, workspace: Path, feedback: str | None) -> Proposal:
+        """Fix ``request`` in ``workspace`` (a disposable copy of the codebase).
+
+        ``feedback`` says why the previous attempt was rejected (None on the first attempt).
+        A backend may change files in ``workspace`` itself and return a proposal without
+        edits, or return edits for the gate to apply. Failures raise ``AgentError`` subclasses.
+        """
         ...

@@ -2,18 +2,18 @@
 
 Built-ins and roles are listed below; third-party packages add agents through the
 ``ai_conductor.agents`` entry-point group (``name = "package.module:Factory"``); anything else
-may be named directly as ``package.module:Factory``. A factory is called with the agent's
-:class:`~ai_conductor.spec.AgentConfig` and returns an object with ``execute(task, context)``.
+may be named directly as ``package.module:Factory`` (the plugin loader, ``ai_conductor._plugins``).
+A factory is called with the agent's :class:`~ai_conductor.spec.AgentConfig` and returns an
+object with ``execute(task, context)``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any, cast
 
+from ai_conductor._plugins import Family, checked, load, names
 from ai_conductor.errors import UnknownAgentError
 from ai_conductor.protocols import Agent, AgentFactory
 from ai_conductor.spec import AgentConfig
@@ -27,58 +27,32 @@ BUILTINS: dict[str, str] = {
     "implementer": "ai_conductor.agents.roles:ImplementerAgent",
     "refiner": "ai_conductor.agents.roles:RefinerAgent",
 }
-
-
-def _import(target: str) -> Any:
-    module_name, _, attr = target.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split(".") if attr else ():
-            obj = getattr(obj, part)
-    except Exception as exc:  # ImportError, but also ValueError (':x'), TypeError ('.x:y'),
-        # or whatever a module raises while it is imported: the spec names it, the user fixes it
-        raise UnknownAgentError(
-            f"cannot load agent {target!r}: {type(exc).__name__}: {exc}; check the module path "
-            "and that the package is installed"
-        ) from None
-    return obj
+FAMILY = Family(
+    "agent", ENTRY_POINT_GROUP, BUILTINS, Agent, factory=True, loose=False,
+    error=UnknownAgentError,
+)  # fmt: skip
+"""For the plugin loader: the built-ins above, plugins, import paths (names are exact)."""
 
 
 class Registry:
-    """Agent names to factories: built-ins, then plugins, then import paths."""
+    """Agent names to factories: ``extra`` names, then plugins, built-ins and import paths."""
 
     def __init__(self, extra: Mapping[str, str | AgentFactory] | None = None) -> None:
         self._extra = dict(extra or {})
 
     def names(self) -> dict[str, str]:
         """Every agent name available without an import path, with where it comes from."""
-        found = dict(BUILTINS)
-        found.update({ep.name: ep.value for ep in _plugins()})
+        found = names(FAMILY)
         found.update({k: v if isinstance(v, str) else repr(v) for k, v in self._extra.items()})
         return found
 
     def factory(self, name: str) -> AgentFactory:
-        target: str | AgentFactory | None = self._extra.get(name)
-        if target is None:
-            target = self.names().get(name)
-        if target is None and ":" in name:
-            target = name
-        if target is None:
-            known = ", ".join(sorted(self.names()))
-            raise UnknownAgentError(
-                f"unknown agent {name!r}; known agents: {known} (or 'package.module:Factory')"
-            )
-        obj = _import(target) if isinstance(target, str) else target
-        if not callable(obj):
-            raise UnknownAgentError(f"agent {name!r} ({target!r}) is not callable")
-        return cast(AgentFactory, obj)
+        target = self._extra.get(name, name)
+        return cast(AgentFactory, load(FAMILY, target) if isinstance(target, str) else target)
 
     def create(self, name: str, config: AgentConfig | None = None) -> Agent:
         """Build the agent ``name`` with ``config``."""
-        agent = self.factory(name)(config or AgentConfig())
-        if not callable(getattr(agent, "execute", None)):
-            raise UnknownAgentError(f"agent {name!r} has no execute(task, context) method")
-        return agent
+        return cast(Agent, checked(FAMILY, name, self.factory(name)(config or AgentConfig())))
 
     def is_known(self, name: str) -> bool:
         try:
@@ -94,11 +68,6 @@ class Registry:
         except UnknownAgentError:
             return []
         return list(check(inputs)) if callable(check) else []
-
-
-@cache
-def _plugins() -> tuple[Any, ...]:
-    return tuple(entry_points(group=ENTRY_POINT_GROUP))
 
 
 @cache

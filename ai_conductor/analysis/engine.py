@@ -29,8 +29,8 @@ from ai_conductor.analysis.rules import FOCUS_AREAS, tags_for
 from ai_conductor.analysis.scheduler import Progress, ToolOutcome, run_tools
 from ai_conductor.analysis.toolenv import ToolPython, resolve
 from ai_conductor.analysis.tools import DEFAULT_TOOLS, load_tool
-from ai_conductor.analysis.tools.base import AnalyzerTool, ParsesPython
 from ai_conductor.errors import UsageError
+from ai_conductor.protocols import AnalyzerTool, ParsesPython
 from ai_conductor.settings import Settings, get_settings
 
 __all__ = ["Progress", "analyze", "check_focus", "in_focus", "scan"]

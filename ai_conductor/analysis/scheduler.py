@@ -22,8 +22,9 @@ from ai_conductor.analysis.cache import WHOLE, AnalysisCache, Entry
 from ai_conductor.analysis.chunking import MIN_CHUNK, attribute, chunks
 from ai_conductor.analysis.files import FileSet
 from ai_conductor.analysis.models import FileFailure, ToolRun
-from ai_conductor.analysis.tools.base import AnalyzerTool, ToolResult
+from ai_conductor.analysis.tools.base import ToolResult
 from ai_conductor.errors import AnalysisToolError
+from ai_conductor.protocols import AnalyzerTool
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called from the calling thread as work completes."""

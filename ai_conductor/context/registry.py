@@ -1,17 +1,18 @@
 """The context-store registry: ``open_context_store()`` picks the backend from settings.
 
-Built-in stores are named in :data:`STORES`; a third-party store is named by its import path
-``package.module:factory``. A factory is called as ``factory(settings, embedder=...)`` and
-must return a :class:`~ai_conductor.protocols.ContextStore`.
+Built-in stores are named in :data:`STORES`; a third-party store registers a name in the
+``ai_conductor.context_stores`` entry-point group or is named by its import path
+``package.module:factory`` (the plugin loader, ``ai_conductor._plugins``). A factory is called
+as ``factory(settings, embedder=...)`` and must return a
+:class:`~ai_conductor.protocols.ContextStore`.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Final
 
+from ai_conductor._plugins import Family, checked, load
 from ai_conductor.context.embeddings import embedder_from_settings
-from ai_conductor.errors import ConfigError
 from ai_conductor.protocols import ContextStore, Embedder
 from ai_conductor.settings import Settings, get_settings
 
@@ -19,6 +20,11 @@ STORES: Final[dict[str, str]] = {
     "embedded": "ai_conductor.context.registry:embedded_store",
     "weaviate": "ai_conductor.context.weaviate_store:WeaviateStore.from_settings",
 }
+FAMILY: Final = Family(
+    "context store", "ai_conductor.context_stores", STORES, ContextStore, factory=True,
+    origin="in CONDUCTOR_CONTEXT_STORE",
+)  # fmt: skip
+"""For the plugin loader: the built-ins above, plugins, import paths."""
 
 
 class _FromSettings:
@@ -26,13 +32,6 @@ class _FromSettings:
 
 
 FROM_SETTINGS: Final = _FromSettings()
-
-
-def _unknown(name: str, why: str) -> ConfigError:
-    return ConfigError(
-        f"unknown context store {name!r} in CONDUCTOR_CONTEXT_STORE ({why}); choose from: "
-        f"{', '.join(STORES)}, or give a store factory's import path 'package.module:factory'"
-    )
 
 
 def embedded_store(settings: Settings, *, embedder: Embedder | None = None) -> ContextStore:
@@ -51,26 +50,9 @@ def open_context_store(
     default it comes from ``embedding_base_url`` / ``embedding_model``. Close the store after use.
     """
     settings = settings or get_settings()
-    name = settings.context_store.strip()
-    target = name if ":" in name else STORES.get(name.lower())
-    if target is None:
-        raise _unknown(name, "not a built-in store")
-    module_name, _, attr_path = target.partition(":")
-    try:
-        factory: object = importlib.import_module(module_name)
-        for attr in attr_path.split("."):
-            factory = getattr(factory, attr)
-    except ImportError as exc:
-        raise _unknown(name, f"cannot import {module_name}: {exc}") from exc
-    except AttributeError as exc:
-        raise _unknown(name, f"{module_name} has no attribute {attr_path!r}") from exc
+    factory = load(FAMILY, settings.context_store)
     chosen = embedder_from_settings(settings) if isinstance(embedder, _FromSettings) else embedder
-    if not callable(factory):
-        raise _unknown(name, f"{target} is not callable")
-    store = factory(settings, embedder=chosen)
-    if not isinstance(store, ContextStore):
-        raise ConfigError(
-            f"{target} did not return a context store: it needs location, store, batch_store, "
-            "retrieve_context, search and close"
-        )
+    store: ContextStore = checked(
+        FAMILY, settings.context_store, factory(settings, embedder=chosen)
+    )
     return store

@@ -70,6 +70,8 @@ class ProjectEnvironment(BaseModel):
 
     def describe(self) -> str:
         """A short phrase for reports: ``isolated environment /.../envs/ab12 (reused)``."""
+        if self.kind is EnvKind.NONE:
+            return "no environment (no tests to run)"
         where = f" {self.location}" if self.location else ""
         how = f" (built in {self.build_seconds or 0:.1f}s)" if self.built else ""
         if self.kind in (EnvKind.ISOLATED, EnvKind.UV) and not self.built:

@@ -1,15 +1,20 @@
-"""The forges by short name: ``module:Class`` and the extra that installs its client."""
+"""The forges by short name: ``module:Class`` and the extra that installs its client.
+
+A third-party forge registers a name in the ``ai_conductor.forges`` entry-point group or is named
+by its import path ``package.module:Class`` (the plugin loader, ``ai_conductor._plugins``); the
+class is called with the :class:`~ai_conductor.forge.config.ForgeConfig` and must satisfy
+:class:`~ai_conductor.protocols.Forge`.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-from ai_conductor.errors import ConfigError
+from ai_conductor._plugins import Family, create
+from ai_conductor.protocols import Forge
 
 if TYPE_CHECKING:
     from ai_conductor.forge.config import ForgeConfig
-    from ai_conductor.protocols import Forge
 
 FORGES: dict[str, tuple[str, str, str]] = {
     "github": ("ai_conductor.forge.github:GitHubForge", "github", "githubkit"),
@@ -18,20 +23,16 @@ FORGES: dict[str, tuple[str, str, str]] = {
 }
 """Short name -> (implementation, the extra that installs its client, the client)."""
 
+FAMILY = Family(
+    "forge", "ai_conductor.forges", {name: row[0] for name, row in FORGES.items()}, Forge,
+    hints={name: f"publishing to {name} needs {client}, which is not installed: pip install "
+           f"'ai-conductor[{extra}]'" for name, (_, extra, client) in FORGES.items()},
+)  # fmt: skip
+"""For the plugin loader: the built-ins above, plugins, import paths."""
+
 
 def open_forge(config: ForgeConfig) -> Forge:
-    """The client of ``config.kind``; a missing client library is a ConfigError naming the
-    extra to install."""
-    if config.kind not in FORGES:
-        raise ConfigError(f"unknown forge {config.kind!r}; known: {', '.join(FORGES)}")
-    target, extra, client = FORGES[config.kind]
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(
-            f"publishing to {config.kind} needs {client}, which is not installed ({exc.name}): "
-            f"pip install 'ai-conductor[{extra}]'"
-        ) from None
-    forge: Forge = getattr(module, attr)(config)
+    """The client of ``config.kind``; a missing client library is an error naming the extra to
+    install."""
+    forge: Forge = create(FAMILY, config.kind, config)
     return forge

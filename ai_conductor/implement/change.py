@@ -17,7 +17,6 @@ from ai_conductor.errors import AgentError, ConductorError
 from ai_conductor.implement import branches
 from ai_conductor.implement.api import api_refusal
 from ai_conductor.implement.backends import load_backend
-from ai_conductor.implement.backends.base import Backend
 from ai_conductor.implement.edits import apply_edits
 from ai_conductor.implement.guard import refusal
 from ai_conductor.implement.history import History
@@ -32,6 +31,7 @@ from ai_conductor.implement.progress import Tracker
 from ai_conductor.implement.review import size_refusal
 from ai_conductor.implement.verify import verify
 from ai_conductor.implement.workspace import Workspace
+from ai_conductor.protocols import Backend
 from ai_conductor.settings import Settings
 from ai_conductor.store import events as ev
 from ai_conductor.store import open_audit_log

@@ -44,8 +44,9 @@ def _note(f: Finding) -> FindingNote:
 def _environment(env: ProjectEnvironment | None) -> tuple[str, str]:
     if env is None:
         return "", ""
-    command = shlex.join(env.test_command) if env.test_command else "none"
-    return f"{env.describe()}; chosen because {env.reason}", command
+    if env.test_command is None:  # no tests: the body's "tests: none found" line says it all
+        return "", "none"
+    return f"{env.describe()}; chosen because {env.reason}", shlex.join(env.test_command)
 
 
 def from_implement(report: ImplementReport, analysis: AnalysisReport | None, repo: Path,

@@ -145,6 +145,7 @@ def test_no_tests_means_no_build(tmp_path: Path) -> None:
     root = project(tmp_path / "p", {"requirements.txt": "only-in-venv\n", "app.py": "x = 1\n"})
     env = resolve_environment(root)
     assert (env.kind, env.test_command) == (EnvKind.NONE, None)
+    assert env.describe() == "no environment (no tests to run)"  # not "none environment"
     assert existing_python(root) is None
 
 

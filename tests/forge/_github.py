@@ -18,7 +18,7 @@ from typing import Any
 from githubkit_schemas.latest import models as m
 
 from tests.forge._models import example
-from tests.forge._standin import Call, StandIn
+from tests.forge._standin import Call, Handler, StandIn
 
 OWNER, NAME = "acme", "shop"
 WEB = f"https://github.example/{OWNER}/{NAME}"
@@ -56,6 +56,21 @@ def _sha(bare: Path, branch: str) -> str | None:
     return out.stdout.strip() or None
 
 
+def _cacheable(fn: Handler) -> Handler:
+    """GitHub marks its GET answers cacheable for a minute (``Cache-Control: private,
+    max-age=60``, an ``ETag``): a client that caches them sees a pull request list that is up to
+    a minute stale, so the stand-in sends the same headers."""
+
+    def handler(call: Call) -> tuple[int, Any]:
+        status, data = fn(call)
+        call.reply_headers.update({"Cache-Control": "private, max-age=60, s-maxage=60",
+                                   "ETag": f'W/"{hash(repr(data)) & 0xFFFFFFFF:08x}"',
+                                   "Vary": "Accept, Authorization, Cookie"})  # fmt: skip
+        return status, data
+
+    return handler
+
+
 class GitHubStandIn(StandIn):
     def __init__(self, bare: Path, token: str, prefix: str = "/api/v3") -> None:
         super().__init__(lambda h: h.get("authorization") in (f"token {token}", f"Bearer {token}"),
@@ -78,7 +93,7 @@ class GitHubStandIn(StandIn):
             ("PATCH", rf"{REPO}/pulls/comments/(?P<id>\d+)", self.update_comment),
             ("DELETE", rf"{REPO}/pulls/comments/(?P<id>\d+)", self.delete_comment),
         ]:  # fmt: skip
-            self.route(method, path)(fn)
+            self.route(method, path)(_cacheable(fn) if method == "GET" else fn)
 
     def _id(self) -> int:
         self._ids += 1

@@ -59,3 +59,20 @@ def test_a_huge_publication_is_cut_to_fit() -> None:
 def test_the_title_counts_changes_and_findings() -> None:
     title = body.title(_publication(3), 1)
     assert title == "ai-conductor: 1 verified change, 3 finding(s) fixed (improve/fix+refine)"
+
+
+def test_without_tests_the_body_says_so_once() -> None:
+    from ai_conductor.environment.models import EnvKind, ProjectEnvironment
+    from ai_conductor.publish.notes import _environment
+
+    none = ProjectEnvironment(kind=EnvKind.NONE, reason="no tests found")
+    assert _environment(none) == ("", "none")
+    bare = _publication(1).model_copy(update={"environment": "", "test_command": "none"})
+    text = body.render(bare, {}, {})
+    assert "- tests: none found" in text
+    assert "- environment:" not in text
+    venv = ProjectEnvironment(kind=EnvKind.VENV, reason="found .venv", location="/p/.venv",
+                              test_command=["/p/.venv/bin/python", "-m", "pytest"])  # fmt: skip
+    described, command = _environment(venv)
+    assert described == "venv environment /p/.venv; chosen because found .venv"
+    assert command == "/p/.venv/bin/python -m pytest"

@@ -101,3 +101,27 @@ def test_lists_are_read_page_by_page_to_the_end(setup: Setup, github: GitHubStan
     pages = github.made("GET", r"/repos/acme/shop/pulls/1/reviews")
     assert [c.query.get("page", "1") for c in pages] == ["1", "2", "3"]
     assert github.errors == []
+
+
+def test_a_pull_request_opened_a_moment_ago_is_found_by_the_next_lookup(
+    github: GitHubStandIn,
+) -> None:
+    """GitHub's lists are cacheable for 60 s; a process that publishes twice within a minute
+    (a worker, the HTTP API, an improve run followed by another) must not read a stale list and
+    try to open a second pull request for the same branch."""
+    from pydantic import SecretStr
+
+    from ai_conductor.forge.config import ForgeConfig
+    from ai_conductor.forge.github import GitHubForge
+    from ai_conductor.forge.models import PullRequestDraft
+    from tests.forge.conftest import TOKEN
+
+    config = ForgeConfig("github", github.url, "acme/shop", SecretStr(TOKEN))
+    assert GitHubForge(config).find_pull_request("main", "main") is None
+    opened = GitHubForge(config).open_pull_request(
+        PullRequestDraft(head="main", base="main", title="t", body="b"))  # fmt: skip
+    found = GitHubForge(config).find_pull_request("main", "main")
+    assert found is not None
+    assert found.number == opened.number
+    assert len(github.made("GET", r"/repos/acme/shop/pulls")) == 2  # both lookups reached GitHub
+    assert github.errors == []

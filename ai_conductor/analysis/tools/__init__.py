@@ -1,17 +1,17 @@
 """The analyzer-tool registry, and the helpers the subprocess-based plugins share.
 
-Built-in tools are named in :data:`TOOLS`; a third-party tool is named by its import path
-``package.module:Class``. Either way the class is instantiated with no argument, or with
-``options=`` when options are given, and must satisfy :class:`AnalyzerTool`; an attribute that
-is not a class with the tool's methods is refused before anything is called.
+Built-in tools are named in :data:`TOOLS`; a third-party tool registers a name in the
+``ai_conductor.analyzer_tools`` entry-point group or is named by its import path
+``package.module:Class`` (the plugin loader, ``ai_conductor._plugins``). Either way the class is
+instantiated with no argument, or with ``options=`` when options are given, and must satisfy
+:class:`~ai_conductor.protocols.AnalyzerTool`; an attribute that is not a class with the tool's
+methods is refused before anything is called.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import importlib.metadata
-import inspect
 import os
 import shutil
 import subprocess
@@ -20,12 +20,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ai_conductor._imports import import_factory
-from ai_conductor.analysis.tools.base import AnalyzerTool, ToolResult
-from ai_conductor.errors import AnalysisToolError, UsageError
+from ai_conductor._plugins import Family, create
+from ai_conductor.analysis.tools.base import ToolResult
+from ai_conductor.errors import AnalysisToolError
+from ai_conductor.protocols import AnalyzerTool
 
 __all__ = [
     "DEFAULT_TOOLS",
+    "FAMILY",
     "OPTIONAL_TOOLS",
     "TOOLS",
     "AnalyzerTool",
@@ -43,6 +45,8 @@ TOOLS: dict[str, str] = {
     "semgrep": "ai_conductor.analysis.tools.semgrep:SemgrepTool",
     "taint": "ai_conductor.analysis.tools.taint:TaintTool",
 }
+FAMILY = Family("analyzer tool", "ai_conductor.analyzer_tools", TOOLS, AnalyzerTool)
+"""For the plugin loader: the built-ins above, plugins, import paths."""
 DEFAULT_TOOLS = ("ruff", "bandit", "radon", "taint")
 OPTIONAL_TOOLS = ("vulture", "semgrep")
 
@@ -51,38 +55,10 @@ BATCH = 2000
 """Files per subprocess call: keeps the argv well below the OS limit on huge codebases."""
 
 
-def _unknown(name: str, why: str) -> UsageError:
-    known = ", ".join(TOOLS)
-    return UsageError(
-        f"unknown analyzer tool {name!r} ({why}); choose from: {known}, "
-        "or give a plugin's import path 'package.module:Class'"
-    )
-
-
 def load_tool(name: str, options: Mapping[str, Any] | None = None) -> AnalyzerTool:
-    """The tool plugin called ``name`` (a short name or ``package.module:Class``)."""
-    target = TOOLS.get(name.strip().lower()) if ":" not in name else name.strip()
-    if target is None:
-        raise _unknown(name, "not a built-in tool")
-    factory = import_factory(target, lambda why: _unknown(name, why))
-    not_a_tool = UsageError(
-        f"{target} is not an analyzer tool: it needs name, per_file, parallel, "
-        "version(), config_key() and run(root, files)"
-    )
-    if not _tool_class(factory):  # checked before calling: any callable could be named
-        raise not_a_tool
-    tool = factory(options=dict(options)) if options else factory()
-    if not isinstance(tool, AnalyzerTool):
-        raise not_a_tool
+    """The tool called ``name``: a short name, a plugin's name or ``package.module:Class``."""
+    tool: AnalyzerTool = create(FAMILY, name, **({"options": dict(options)} if options else {}))
     return tool
-
-
-def _tool_class(factory: Any) -> bool:
-    """Whether ``factory`` is a class with the tool methods (``os:abort`` or
-    ``tempfile:mkdtemp`` are not: they would run when called)."""
-    return inspect.isclass(factory) and all(
-        callable(getattr(factory, method, None)) for method in ("version", "config_key", "run")
-    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,24 +1,6 @@
-"""The implementer-backend interface: turn one change request into a proposal."""
+"""The implementer-backend interface, :class:`~ai_conductor.protocols.Backend`: it lives in
+``ai_conductor.protocols`` with the other component protocols and is re-exported here."""
 
-from __future__ import annotations
+from ai_conductor.protocols import Backend
 
-from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-from ai_conductor.implement.models import ChangeRequest, Proposal
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """Something that fixes findings: an analyzer's own fixes, an LLM, a command, a fake."""
-
-    name: str
-
-    def propose(self, request: ChangeRequest, workspace: Path, feedback: str | None) -> Proposal:
-        """Fix ``request`` in ``workspace`` (a disposable copy of the codebase).
-
-        ``feedback`` says why the previous attempt was rejected (None on the first attempt).
-        A backend may change files in ``workspace`` itself and return a proposal without
-        edits, or return edits for the gate to apply. Failures raise ``AgentError`` subclasses.
-        """
-        ...
+__all__ = ["Backend"]
