@@ -18,7 +18,7 @@ from rich.text import Text
 from ai_conductor.errors import ConductorError
 
 if TYPE_CHECKING:
-    from prefect.client.schemas.objects import State
+    from ai_conductor._prefect import State
 
 maintenance_app = typer.Typer(
     help="Maintenance jobs, each also a Prefect flow of the same name for deployments.\n\n"
@@ -52,9 +52,9 @@ def use_prefect(flag: bool | None) -> bool:
     """An explicit --prefect/--no-prefect, else whether a Prefect API URL is configured."""
     if flag is not None:
         return flag
-    from prefect.settings import get_current_settings
+    from ai_conductor._prefect import api_configured
 
-    return get_current_settings().api.url is not None
+    return api_configured()
 
 
 def run_maintenance(name: str, params: dict[str, Any], *, prefect: bool) -> dict[str, Any]:

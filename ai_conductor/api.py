@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ai_conductor import _runtime
 from ai_conductor.analysis.gate import FailOn
 from ai_conductor.errors import (
-    ConductorError,
-    OrchestrationError,
     SpecError,
     SpecProblem,
     UsageError,
@@ -27,9 +24,6 @@ from ai_conductor.settings import get_settings
 from ai_conductor.spec import ID_PATTERN, TaskSpec, WorkflowSpec, load_spec, validate_data
 from ai_conductor.store import events as ev
 from ai_conductor.store import open_audit_log
-
-if TYPE_CHECKING:
-    from prefect.client.schemas.objects import State
 
 
 class AgentRole(StrEnum):
@@ -97,77 +91,16 @@ def run_spec(
     if not model.tasks:
         raise SpecError(model.workflow_id, [SpecProblem("the spec has no tasks to run", "tasks")])
     quiet_prefect_defaults()
-    from ai_conductor._prefect import local_flow_settings
-    from ai_conductor.flows.workflow import RunRequest, workflow_flow
+    from ai_conductor.flows.local import run_workflow_here
+    from ai_conductor.flows.workflow import RunRequest
 
     request = RunRequest(spec=model, codebase=str(codebase) if codebase else None, fresh=fresh)
     request.resolve_codebase(model)  # fail fast, before Prefect starts
     request.run_id = uuid.uuid4().hex
-    handle = _runtime.open_run(request.run_id)
-    try:
-        with local_flow_settings():
-            state = cast(
-                "State[WorkflowResult]",
-                _call_prefect(
-                    lambda: workflow_flow.with_options(flow_run_name=model.workflow_id)(
-                        request, return_state=True
-                    )
-                ),
-            )
-        result = handle.result
-        if result is None:
-            error = state.result(raise_on_failure=False)
-            if isinstance(error, ConductorError):
-                raise error
-            raise ConductorError(f"the workflow run crashed: {state.message or error}")
-    finally:
-        _runtime.close_run(request.run_id)
+    result = run_workflow_here(request, flow_run_name=model.workflow_id)
     if raise_on_failure and not result.ok:
         raise WorkflowFailed(result)
     return result
-
-
-def _call_prefect(call: Callable[[], object]) -> object:
-    """``call()``, with the Prefect API's own failures (before the flow body runs, e.g. a 503
-    while creating the flow run) turned into an :class:`OrchestrationError` that says what to do."""
-    import httpx
-    from prefect.exceptions import PrefectHTTPStatusError
-
-    try:
-        return call()
-    except RuntimeError as exc:
-        if str(exc).startswith(EPHEMERAL_TIMEOUT):
-            limit = get_settings().prefect_server_start_timeout
-            raise OrchestrationError(
-                f"Prefect's temporary server did not come up within {limit:g} s (a busy "
-                "machine?); raise CONDUCTOR_PREFECT_SERVER_START_TIMEOUT, or run with a server "
-                "that outlives the process: the CLI's shared one (CONDUCTOR_PREFECT_SERVER="
-                "shared, `conductor server start`) or your own (PREFECT_API_URL)"
-            ) from None
-        if not str(exc).startswith("Failed to reach API"):
-            raise  # Prefect's client raises this RuntimeError for an unreachable API
-        return _api_failed(exc)
-    except (PrefectHTTPStatusError, httpx.HTTPError) as exc:
-        return _api_failed(exc)
-
-
-EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
-"""How Prefect 3.8's temporary server says it did not start in time (a RuntimeError)."""
-
-
-def _api_failed(exc: Exception) -> NoReturn:
-    import httpx
-    from prefect.settings import PREFECT_API_URL
-
-    api = PREFECT_API_URL.value() or "Prefect's temporary server"
-    answer = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
-    raise OrchestrationError(
-        f"the Prefect API ({api}) failed while starting or tracking the run "
-        f"({f'HTTP {answer}' if answer else exc}); check that it is up and "
-        "PREFECT_API_URL; `conductor logs` shows what ran. A busy Prefect server on SQLite "
-        "answers 503 to many runs at once: give it a PostgreSQL database "
-        "(PREFECT_API_DATABASE_CONNECTION_URL), start fewer runs at once, or run again"
-    ) from None
 
 
 class WorkflowConductor:

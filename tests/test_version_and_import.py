@@ -83,3 +83,18 @@ def test_conductor_version_healthz_mcp_and_analysis_json_say_the_package_version
     (tmp_path / "m.py").write_text("import os\n")
     report = analyze(tmp_path, remember=False)
     assert report.generator_version == expected
+
+
+def test_a_source_checkout_that_is_not_installed_says_its_pyproject_version(
+    tmp_path: Path,
+) -> None:
+    from ai_conductor._version import UNKNOWN, source_version
+
+    ours = tmp_path / "pyproject.toml"
+    ours.write_text('[project]\nname = "ai-conductor"\nversion = "9.8.7"\n', encoding="utf-8")
+    other = tmp_path / "other.toml"
+    other.write_text('[project]\nname = "something-else"\nversion = "1.0"\n', encoding="utf-8")
+    assert source_version(ours) == "9.8.7"
+    assert source_version(other) == UNKNOWN
+    assert source_version(tmp_path / "missing.toml") == UNKNOWN
+    assert source_version(Path(__file__).parents[1] / "pyproject.toml") == version("ai-conductor")

@@ -72,9 +72,9 @@ class AnalyzerAgent:
 
 def _publish_if_in_flow(report: Any) -> None:
     """Inside a Prefect run, attach the Markdown summary and findings table as artifacts."""
-    from prefect.context import TaskRunContext
+    from ai_conductor._prefect import in_task_run
 
-    if TaskRunContext.get() is not None:
+    if in_task_run():
         from ai_conductor.reports import publish_artifacts
 
         publish_artifacts(report)

@@ -65,9 +65,7 @@ def _bind_python(
 
 def _code_digest() -> str:
     """Changes whenever the analysis code (merging, tags, fingerprints) may have changed."""
-    from ai_conductor import __version__
-
-    h = hashlib.sha256(f"{__version__}\0{RESULT_FORMAT}".encode())
+    h = hashlib.sha256(f"{package_version()}\0{RESULT_FORMAT}".encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         info = path.stat()
         h.update(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())

@@ -68,9 +68,9 @@ def _type_of_namesake(name: str, slug: str) -> str | None:
     """The type name of a block document called ``name`` whose type is not ``slug``, if one
     exists (best effort)."""
     try:
-        from prefect.client.orchestration import get_client
+        from ai_conductor._prefect import sync_client
 
-        with get_client(sync_client=True) as client:
+        with sync_client() as client:
             reply = client.request(
                 "POST", "/block_documents/filter",
                 json={"block_documents": {"name": {"any_": [name]}}, "include_secrets": False},

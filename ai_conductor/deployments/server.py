@@ -15,10 +15,9 @@ NO_SERVER_HINT = (
 
 def api_url() -> str | None:
     """PREFECT_API_URL as Prefect resolves it (environment, then the active profile)."""
-    from prefect.settings import get_current_settings
+    from ai_conductor._prefect import api_url as configured_url
 
-    url = get_current_settings().api.url
-    return str(url) if url else None
+    return configured_url()
 
 
 def api_problems(*, required: bool) -> list[Problem]:
@@ -30,9 +29,9 @@ def api_problems(*, required: bool) -> list[Problem]:
             return []
         return [Problem(message="PREFECT_API_URL is not set: deployments are registered on a "
                         "Prefect server", hint=NO_SERVER_HINT)]  # fmt: skip
-    from prefect.client.orchestration import get_client
+    from ai_conductor._prefect import sync_client
 
-    with get_client(sync_client=True, httpx_settings={"timeout": 10}) as client:
+    with sync_client(timeout=10) as client:
         error = client.api_healthcheck()
     if error is None:
         return []
@@ -43,11 +42,12 @@ def api_problems(*, required: bool) -> list[Problem]:
 
 def missing_pools(names: Iterable[str]) -> list[str]:
     """The work pools among ``names`` that the Prefect API does not have."""
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
+    from ai_conductor._prefect import sync_client
+
     missing = []
-    with get_client(sync_client=True) as client:
+    with sync_client() as client:
         for name in sorted(set(names)):
             try:
                 client.read_work_pool(name)
@@ -59,14 +59,15 @@ def missing_pools(names: Iterable[str]) -> list[str]:
 def create_pools(names: Iterable[str], say: Callable[[str], None] = lambda _: None) -> list[str]:
     """Create each missing work pool in ``names`` as a process pool (Prefect's default job
     template, as `prefect work-pool create NAME --type process` would); return those created."""
-    from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectAlreadyExists
     from prefect.workers.process import ProcessWorker
 
+    from ai_conductor._prefect import sync_client
+
     created = []
     template = ProcessWorker.get_default_base_job_template()
-    with get_client(sync_client=True) as client:
+    with sync_client() as client:
         for name in missing_pools(names):
             try:
                 client.create_work_pool(

@@ -138,12 +138,13 @@ async def _serve(deployments: list[RunnerDeployment], limit: int | None, stop: S
 async def _pause(deployments: list[RunnerDeployment], stop: ServeStop) -> None:
     """Pause each deployment by name; a second Ctrl-C or an API failure is recorded, not raised
     (the names not reached are reported as not paused)."""
-    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
+
+    from ai_conductor._prefect import async_client
 
     names = [f"{d.flow_name}/{d.name}" for d in deployments]
     stop.not_paused = dict.fromkeys(names, "serving was interrupted while pausing")
-    async with get_client() as client:
+    async with async_client() as client:
         for name in names:
             try:
                 found = await client.read_deployment_by_name(name)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ai_conductor._urls import redact_userinfo
+
 WITHHELD = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "WEAVIATE_API_KEY", "AIRBYTE_API_KEY",
             "AIRBYTE_CLIENT_SECRET")  # fmt: skip
 """Secrets the conductor uses that the project's code (its tests, its builds) never sees."""
 TAIL = 2000
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^\s/@'\"]+@", re.IGNORECASE)
 
 
 def gate_env() -> dict[str, str]:
@@ -30,7 +30,7 @@ def gate_env() -> dict[str, str]:
 
 def redact(text: str) -> str:
     """``text`` with ``user:password@`` in URLs masked (index URLs carry tokens)."""
-    return _CREDENTIALS.sub(lambda m: f"{m['scheme']}***@", text)
+    return redact_userinfo(text)
 
 
 @dataclass(frozen=True)

@@ -7,31 +7,22 @@ audit-log trail and the quality gate as the flow run's final state.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from prefect import task
-from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
-from ai_conductor._paths import expand_user
-from ai_conductor._prefect import conductor_flow
+from ai_conductor._prefect import conductor_flow, run_logger
+from ai_conductor._urls import without_credentials
 from ai_conductor.analysis import AnalysisReport, analyze
 from ai_conductor.analysis.gate import FailOn, gate
 from ai_conductor.analysis.gate import QualityGateFailed as QualityGateFailed
-from ai_conductor.errors import UsageError
+from ai_conductor.flows.checkout import checkout
 from ai_conductor.settings import get_settings
 from ai_conductor.store import events as ev
 from ai_conductor.store import open_audit_log
-
-GIT_PREFIXES = ("https://", "http://", "ssh://", "git@", "file://")
 
 
 class AuditRequest(BaseModel):
@@ -58,41 +49,6 @@ class AuditRequest(BaseModel):
     """SARIF ``automationDetails`` category (code scanning keeps one analysis per category)."""
     tools: list[str] | None = None
     """Analyzer tools to run (default: ruff, bandit, radon)."""
-
-
-def without_credentials(url: str) -> str:
-    """``https://user:token@host/x`` -> ``https://host/x``: secrets never reach logs or reports."""
-    parts = urlsplit(url)
-    if parts.scheme and "@" in parts.netloc:
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    return url
-
-
-def is_git_url(value: str) -> bool:
-    return value.startswith(GIT_PREFIXES) or value.endswith(".git")
-
-
-@contextmanager
-def checkout(request: AuditRequest) -> Iterator[tuple[Path, str]]:
-    """The directory to analyse and its identity for history (a clone lives until exit)."""
-    if not is_git_url(request.codebase):
-        path = expand_user(request.codebase).resolve()
-        yield path, str(path)
-        return
-    branch = ["--branch", request.branch] if request.branch else []
-    with tempfile.TemporaryDirectory(prefix="conductor-audit-") as tmp:
-        argv = ["git", "-c", "core.hooksPath=/dev/null", "clone", "--quiet", "--depth", "50"]
-        try:
-            subprocess.run(
-                [*argv, *branch, "--", request.codebase, tmp],
-                capture_output=True, text=True, check=True, timeout=600,
-                stdin=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-            )  # fmt: skip
-        except subprocess.CalledProcessError as exc:
-            shown = without_credentials(request.codebase)
-            detail = exc.stderr.strip()[-300:].replace(request.codebase, shown)
-            raise UsageError(f"cannot clone {shown!r}: {detail}") from None
-        yield Path(tmp), f"{without_credentials(request.codebase)}#{request.branch or 'HEAD'}"
 
 
 @task(name="analyze-codebase", persist_result=False)
@@ -125,7 +81,7 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
     from ai_conductor.analysis.history import narrow
     from ai_conductor.reports import publish_artifacts, publish_report_link
 
-    log = get_run_logger()
+    log = run_logger()
     sink = open_audit_log(get_settings())
     shown = without_credentials(request.codebase)
     workflow = f"audit:{shown}"[:255]
@@ -134,7 +90,8 @@ def audit_flow(request: AuditRequest) -> dict[str, Any]:
     sink.record(ev.AuditEvent(workflow, ev.STARTED, ev.RUNNING, agent_role="analyzer",
                               metadata=params))  # fmt: skip
     try:
-        with checkout(request) as (path, codebase_id):
+        with checkout(request.codebase, request.branch, purpose="audit", depth=50) as here:
+            path, codebase_id = here.path, here.codebase_id
             report = analyze_task(path, codebase_id, request)
         if request.new_only:
             report = narrow(report, (), new_only=True)

@@ -17,15 +17,15 @@ from typing import Any
 
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
-from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from ai_conductor._paths import expand_user
-from ai_conductor._prefect import conductor_flow, conductor_task
+from ai_conductor._prefect import conductor_flow, conductor_task, run_logger
+from ai_conductor._urls import without_credentials
 from ai_conductor.analysis import analyze, check_focus
 from ai_conductor.analysis.gate import QualityGateFailed, gate
 from ai_conductor.errors import ConductorError
-from ai_conductor.flows.audit import AuditRequest, checkout, without_credentials
+from ai_conductor.flows.checkout import checkout
 from ai_conductor.flows.fleet_models import FleetRepo, FleetRequest, RepoJob, RepoOutcome
 from ai_conductor.flows.fleet_rollup import (
     REPORT_FILES,
@@ -71,7 +71,8 @@ def audit_repo(job: RepoJob) -> RepoOutcome:
     from ai_conductor.reports import write_report
 
     started = datetime.now(UTC)
-    with checkout(AuditRequest(codebase=job.codebase, branch=job.branch)) as (path, codebase_id):
+    with checkout(job.codebase, job.branch, purpose="audit", depth=50) as here:
+        path, codebase_id = here.path, here.codebase_id
         report = analyze(path, focus=job.focus, tools=job.tools, codebase_id=codebase_id)
     warnings, reports = list(report.warnings), {}
     for fmt, filename in REPORT_FILES:
@@ -102,11 +103,10 @@ def _outcome(job: RepoJob, future: PrefectFuture[RepoOutcome]) -> RepoOutcome:
 @conductor_flow(name="conductor-fleet-audit")
 def fleet_audit_flow(request: FleetRequest) -> dict[str, Any]:
     """Audit every repository (bounded concurrency), write the roll-up, then apply the gate."""
-    from prefect.artifacts import create_markdown_artifact
-
+    from ai_conductor._prefect import markdown_artifact
     from ai_conductor.reports import append_step_summary
 
-    log, settings = get_run_logger(), get_settings()
+    log, settings = run_logger(), get_settings()
     run_id, started = str(flow_run.id), datetime.now(UTC)
     default_dir = settings.home_dir / "fleet" / f"{started:%Y%m%d-%H%M%S}-{run_id[:8]}"
     out_dir = expand_user(request.output_dir or default_dir).resolve()
@@ -130,7 +130,7 @@ def fleet_audit_flow(request: FleetRequest) -> dict[str, Any]:
         )  # fmt: skip
         json_path, _, markdown = write_rollup(rollup, out_dir)
         what = f"fleet audit of {len(jobs)} repositories"
-        create_markdown_artifact(markdown, key=ROLLUP_KEY, description=what)
+        markdown_artifact(markdown, key=ROLLUP_KEY, description=what)
         append_step_summary(markdown, settings)
     except Exception as exc:
         sink.record(event(ev.FINISHED, ev.FAILED_STATUS, error_message=str(exc)))

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ai_conductor._paths import expand_user
+from ai_conductor._urls import without_credentials
 from ai_conductor.analysis.models import Severity
 from ai_conductor.errors import UsageError
-from ai_conductor.flows.audit import is_git_url, without_credentials
+from ai_conductor.flows.checkout import is_git_url
 from ai_conductor.flows.fleet_models import RepoOutcome
 from ai_conductor.reports.artifacts import artifact_slug
 from ai_conductor.reports.markdown import cell

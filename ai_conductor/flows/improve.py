@@ -12,30 +12,24 @@ A clone URL's own ``user:token@`` is used for git only, per command: the clone's
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 from prefect import task
-from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor import _runtime
-from ai_conductor._engine import GraphRun
-from ai_conductor._paths import expand_user
-from ai_conductor._prefect import conductor_flow
+from ai_conductor._prefect import conductor_flow, run_logger
 from ai_conductor._urls import without_userinfo
 from ai_conductor.errors import WorkflowFailed
-from ai_conductor.publish.gitops import Credentials, clone, split_credentials
+from ai_conductor.flows.checkout import checkout
+from ai_conductor.flows.engine import GraphRun
+from ai_conductor.publish.gitops import Credentials
 from ai_conductor.publish.models import Publication, PublishOptions, PublishResult
 from ai_conductor.settings import get_settings
 from ai_conductor.spec import load_spec
 from ai_conductor.store import open_audit_log
-
-GIT_PREFIXES = ("https://", "http://", "ssh://", "git@", "file://")
 
 
 class ImproveRequest(BaseModel):
@@ -59,23 +53,6 @@ class ImproveRequest(BaseModel):
     """The forge; default: ``CONDUCTOR_FORGE``, else from the URL (github.com, gitlab.com...)."""
     labels: list[str] = Field(default_factory=lambda: ["ai-conductor"])
     """Labels of the pull request."""
-
-
-def is_git_url(value: str) -> bool:
-    return value.startswith(GIT_PREFIXES) or value.endswith(".git")
-
-
-@contextmanager
-def checkout(request: ImproveRequest) -> Iterator[tuple[Path, Credentials | None]]:
-    """The directory to improve (a temporary clone for a URL) and the clone's credentials."""
-    if not is_git_url(request.codebase):
-        yield expand_user(request.codebase).resolve(), None
-        return
-    url, creds = split_credentials(request.codebase)
-    with tempfile.TemporaryDirectory(prefix="conductor-improve-") as tmp:
-        dest = Path(tmp) / "repo"
-        clone(url, dest, request.branch, creds)
-        yield dest, creds
 
 
 def publication_of(result: Any, spec: Any) -> Publication | None:
@@ -104,7 +81,7 @@ def publish_task(root: Path, publication: Publication, options: PublishOptions,
                  credentials: Credentials | None) -> PublishResult:  # fmt: skip
     from ai_conductor.publish.publisher import publish
 
-    return publish(root, publication, options, log=get_run_logger(), credentials=credentials)
+    return publish(root, publication, options, log=run_logger(), credentials=credentials)
 
 
 @conductor_flow(name="conductor-improve")
@@ -112,7 +89,7 @@ def improve_flow(request: ImproveRequest) -> dict[str, Any]:
     """Clone, analyse, fix, tidy, publish one pull request, clean up."""
     from ai_conductor.flows._improve_report import artifacts
 
-    log = get_run_logger()
+    log = run_logger()
     spec = load_spec(request.spec_path)
     run_id = str(flow_run.id)
     shown = without_userinfo(request.codebase)
@@ -121,7 +98,8 @@ def improve_flow(request: ImproveRequest) -> dict[str, Any]:
     log.info("improving %s (%s) with %s", shown, request.branch or "default branch",
              request.spec_path)  # fmt: skip
     try:
-        with checkout(request) as (root, creds):
+        with checkout(request.codebase, request.branch, purpose="improve") as here:
+            root, creds = here.path, here.credentials
             graph = GraphRun(spec, root, run_id, settings=settings, sink=sink, logger=log,
                              fresh=True)  # fmt: skip
             result = graph.execute()

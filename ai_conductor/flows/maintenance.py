@@ -23,12 +23,12 @@ ARTIFACT_PREFIX: Final = "conductor-maintenance-"
 
 def publish(name: str, data: dict[str, Any], *, error: BaseException | None = None) -> str:
     """Attach the Markdown report of a maintenance run to the current flow run; return its key."""
-    from prefect.artifacts import create_markdown_artifact
+    from ai_conductor._prefect import markdown_artifact
 
     title = ops.TITLES[name]
     key = ARTIFACT_PREFIX + name
     text = to_markdown(title, data, error=str(error) if error is not None else None)
-    create_markdown_artifact(text, key=key, description=f"ai-conductor maintenance: {title}")
+    markdown_artifact(text, key=key, description=f"ai-conductor maintenance: {title}")
     return key
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_conductor import _runtime
-from ai_conductor._engine import GraphRun
 from ai_conductor._paths import expand_user
-from ai_conductor._prefect import conductor_flow
+from ai_conductor._prefect import conductor_flow, run_logger
 from ai_conductor._urls import redact_userinfo
 from ai_conductor.errors import ConfigError, SpecError, SpecProblem, WorkflowFailed
+from ai_conductor.flows.engine import GraphRun
 from ai_conductor.results import WorkflowResult
 from ai_conductor.settings import get_settings
 from ai_conductor.spec import WorkflowSpec, check_graph, load_spec
@@ -68,7 +67,7 @@ def workflow_flow(request: RunRequest) -> WorkflowResult:
         request.run_id or str(flow_run.id),
         settings=settings,
         sink=sink,
-        logger=get_run_logger(),  # type: ignore[arg-type]
+        logger=run_logger(),  # type: ignore[arg-type]
         fresh=request.fresh,
     )
     try:

@@ -4,7 +4,7 @@ Two ways, both reading what the audit log and the flow run already know:
 
 - pushed: with ``CONDUCTOR_METRICS_PUSHGATEWAY`` set, every conductor flow run pushes its
   metrics to a Pushgateway as it ends (:mod:`ai_conductor.monitoring.push`, hooked into every
-  flow by ``ai_conductor._prefect.conductor_flow``);
+  flow: the flows package registers its hooks with ``ai_conductor._prefect``);
 - exposed: ``conductor metrics serve`` runs a standalone exporter of the audit-log families
   (:mod:`ai_conductor.monitoring.exporter`).
 

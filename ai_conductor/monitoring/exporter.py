@@ -2,7 +2,7 @@
 
 It serves the families of ``conductor serve --http``'s ``/metrics`` that come from the audit
 log and the findings memory (``conductor_workflows``, ``conductor_findings``) through the same
-:class:`~ai_conductor.server.metrics.ConductorMetrics` (without a run manager: no active runs or
+:class:`~ai_conductor.monitoring.metrics.ConductorMetrics` (without a run manager: no active runs or
 LLM totals), and ``conductor_task_duration_seconds`` for tasks other processes (workers) finish:
 each scrape reads the finished-task rows written since the previous one (by id, bounded), so
 the histogram counts tasks finished since the exporter started. Run one exporter per audit
@@ -27,7 +27,7 @@ from ai_conductor.settings import Settings
 from ai_conductor.store.events import AuditEvent
 
 if TYPE_CHECKING:
-    from ai_conductor.server.metrics import ConductorMetrics
+    from ai_conductor.monitoring.metrics import ConductorMetrics
 
 __all__ = ["AuditTail", "create_wsgi_app", "serve"]
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def create_wsgi_app(settings: Settings) -> tuple[WSGIApp, ConductorMetrics]:
     """The exporter's WSGI app (``/metrics``, ``/healthz``) and its metrics."""
     from prometheus_client import make_wsgi_app
 
-    from ai_conductor.server.metrics import ConductorMetrics
+    from ai_conductor.monitoring.metrics import ConductorMetrics
 
     metrics = ConductorMetrics(settings, None)
     tail = AuditTail(settings, metrics.observe)

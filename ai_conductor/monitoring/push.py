@@ -1,6 +1,7 @@
 """The flow-run hooks that push a run's metrics to a Prometheus Pushgateway as it ends.
 
-``conductor_flow`` adds :func:`flow_run_hooks` to every flow. With
+:func:`register` adds :func:`flow_run_hooks` to every flow ``conductor_flow`` decorates (the
+flows package calls it before defining its flows). With
 ``CONDUCTOR_METRICS_PUSHGATEWAY`` unset they return at once. Set, ``on_running`` subscribes to
 the audit log and keeps this run's finished-task events (those recorded in its flow-run
 context, so concurrent runs in one process stay apart); the terminal hooks (completed, failed,
@@ -16,18 +17,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
+from ai_conductor._urls import without_userinfo
 from ai_conductor.settings import get_settings
 
 if TYPE_CHECKING:
-    from prefect import Flow
-    from prefect.client.schemas.objects import FlowRun, State
-
+    from ai_conductor._prefect import Flow, FlowRun, State
     from ai_conductor.store.events import AuditEvent
 
-__all__ = ["RunEvents", "flow_run_hooks"]
+__all__ = ["RunEvents", "flow_run_hooks", "register"]
 log = logging.getLogger(__name__)
 TASK_ACTIONS: Final = ("succeeded", "failed", "skipped", "reused")
 """Audit actions that end a task (a workflow's task events)."""
@@ -59,11 +58,10 @@ _runs_lock = threading.Lock()
 
 
 def _collector(run_id: UUID, events: RunEvents) -> Callable[[AuditEvent], None]:
-    from prefect.context import FlowRunContext
+    from ai_conductor._prefect import current_flow_run_id
 
     def collect(event: AuditEvent) -> None:
-        ctx = FlowRunContext.get()
-        if ctx is not None and ctx.flow_run is not None and ctx.flow_run.id == run_id:
+        if current_flow_run_id() == run_id:
             events.add(event)
 
     return collect
@@ -111,22 +109,15 @@ def push_run_metrics(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any])
 
         push(url, flow, flow_run, state, events)
     except Exception as exc:
-        from prefect.logging.loggers import flow_run_logger
+        from ai_conductor._prefect import flow_run_logger
 
-        shown = _without_credentials(url)
+        shown = without_userinfo(url)
         reason = f"{type(exc).__name__}: {exc}".replace(url, shown)[:500]
         flow_run_logger(flow_run, flow).warning("metrics: push to %s failed: %s", shown, reason)
 
 
-def _without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    return url
-
-
 def flow_run_hooks() -> dict[str, list[Callable[..., None]]]:
-    """The hooks ``conductor_flow`` adds to every flow, by ``@flow`` keyword."""
+    """The hooks :func:`register` adds to every flow, by ``@flow`` keyword."""
     return {
         "on_running": [start_collecting],
         "on_completion": [push_run_metrics],
@@ -134,3 +125,10 @@ def flow_run_hooks() -> dict[str, list[Callable[..., None]]]:
         "on_crashed": [push_run_metrics],
         "on_cancellation": [push_run_metrics],
     }
+
+
+def register() -> None:
+    """Add :func:`flow_run_hooks` to every flow ``conductor_flow`` decorates from now on."""
+    from ai_conductor._prefect import register_flow_hooks
+
+    register_flow_hooks(flow_run_hooks())

@@ -24,8 +24,7 @@ from ai_conductor.monitoring.push import TASK_ACTIONS, RunEvents
 from ai_conductor.monitoring.usage import SEVERITIES, as_data, findings_by_severity, llm_usage
 
 if TYPE_CHECKING:
-    from prefect import Flow
-    from prefect.client.schemas.objects import FlowRun, State
+    from ai_conductor._prefect import Flow, FlowRun, State
 
 JOB: Final = "ai_conductor"
 STATES: Final = ("completed", "failed", "crashed", "cancelled")
@@ -53,10 +52,9 @@ def deployment_name(flow_run: FlowRun) -> str:
     if flow_run.deployment_id is None:
         return "adhoc"
     try:
-        from prefect.client.orchestration import get_client
+        from ai_conductor._prefect import deployment_name as name_of
 
-        with get_client(sync_client=True) as client:
-            return str(client.read_deployment(flow_run.deployment_id).name)
+        return name_of(flow_run.deployment_id)
     except Exception:
         return str(flow_run.deployment_id)
 

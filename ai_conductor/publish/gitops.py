@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from ai_conductor._git import git_env
+from ai_conductor._urls import without_credentials
 from ai_conductor.errors import ForgeError, UsageError
 
 TIMEOUT = 600.0
@@ -190,15 +191,22 @@ def split_credentials(url: str) -> tuple[str, Credentials | None]:
     return clean, Credentials(unquote(user) or "oauth2", SecretStr(unquote(password)))
 
 
-def clone(url: str, dest: Path, branch: str | None, creds: Credentials | None) -> Remote:
-    """Clone ``url`` (credential-free) into ``dest`` with hooks off; credentials, when given,
-    only in git's environment. The clone's ``origin`` is the credential-free URL."""
+def clone(
+    url: str, dest: Path, branch: str | None, creds: Credentials | None, *, depth: int | None = None
+) -> Remote:
+    """Clone ``url`` (credential-free) into ``dest`` with hooks off (``depth``: the newest
+    commits only); credentials, when given, only in git's environment. The clone's ``origin``
+    is the credential-free URL."""
     remote = parse_remote("origin", url)
     dest.parent.mkdir(parents=True, exist_ok=True)
     git = Git(dest.parent, remote, creds)
     picked = ["--branch", branch] if branch else []
+    shallow = ["--depth", str(depth)] if depth else []
     try:
-        git.run("clone", "--quiet", "--no-tags", *picked, "--", url, str(dest), network=True)
+        git.run("clone", "--quiet", "--no-tags", *shallow, *picked, "--", url, str(dest),
+                network=True)  # fmt: skip
     except ForgeError as exc:
-        raise UsageError(f"cannot clone {url}: {exc}".replace(f"failed for {url}: ", "")) from None
+        shown = without_credentials(url)
+        detail = str(exc).split(f"failed for {remote.url}: ", 1)[-1].replace(url, shown)
+        raise UsageError(f"cannot clone {shown!r}: {detail}") from None
     return remote

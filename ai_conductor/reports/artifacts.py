@@ -1,8 +1,8 @@
 """Prefect artifacts for an analysis: the Markdown summary, a table of findings, and a link to
 the HTML report when one was written.
 
-Prefect is imported inside :func:`publish_artifacts`: importing ``ai_conductor.reports`` stays
-cheap for the CLI.
+They are created through :mod:`ai_conductor._prefect`, imported inside the functions: importing
+``ai_conductor.reports`` stays cheap for the CLI.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def publish_artifacts(report: AnalysisReport, *, key_prefix: str = "conductor") 
 
     Call it inside a flow or task run to attach the artifacts to that run.
     """
-    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+    from ai_conductor._prefect import markdown_artifact, table_artifact
 
     name = PurePath(report.codebase).name or report.codebase_id
     slug = artifact_slug(name)
@@ -52,13 +52,13 @@ def publish_artifacts(report: AnalysisReport, *, key_prefix: str = "conductor") 
     table_key = f"{prefix}-findings-{slug}"
     rows = finding_rows(report.findings)
     shown = f"the {len(rows)} most severe of " if len(rows) < len(report.findings) else ""
-    create_markdown_artifact(
+    markdown_artifact(
         to_markdown(report),
         key=summary_key,
         description=f"ai-conductor analysis of {report.codebase} (run {report.run_id})",
     )
-    create_table_artifact(
-        table=rows,
+    table_artifact(
+        rows,
         key=table_key,
         description=f"{shown}{len(report.findings)} findings in {report.codebase}",
     )
@@ -73,14 +73,14 @@ def publish_report_link(
     Browsers do not follow ``file://`` links from a web page, so the description names the
     path as text too. Call it inside a flow or task run.
     """
-    from prefect.artifacts import create_link_artifact
+    from ai_conductor._prefect import link_artifact
 
     name = PurePath(report.codebase).name or report.codebase_id
     key = f"{artifact_slug(key_prefix)}-report-{artifact_slug(name)}"
     where = path.resolve()
-    create_link_artifact(
-        link=where.as_uri(),
-        link_text=f"HTML report of {name}",
+    link_artifact(
+        where.as_uri(),
+        text=f"HTML report of {name}",
         key=key,
         description=f"ai-conductor report of {report.codebase} (run {report.run_id}): open "
         f"{where} in a browser",

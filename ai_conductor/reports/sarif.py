@@ -209,9 +209,9 @@ def _run(
 
 
 def _package_version() -> str:
-    from ai_conductor import __version__
+    from ai_conductor._version import package_version
 
-    return __version__
+    return package_version()
 
 
 def to_sarif(

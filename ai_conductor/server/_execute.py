@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ai_conductor import _runtime
-from ai_conductor.errors import ConductorError, UsageError
+from ai_conductor.errors import UsageError
 from ai_conductor.server._prefect_runs import api_configured
 from ai_conductor.server.params import AnalyzeParams, ImplementParams, WorkflowParams
 from ai_conductor.server.policy import (
@@ -157,20 +156,9 @@ def prepare_workflow(params: WorkflowParams, settings: Settings) -> Prepared:
 
 def _run_flow(spec: Any, request: Any, run_id: str) -> Outcome:
     """Run the workflow flow in this thread; its result, or the error that ended it."""
-    from ai_conductor.flows.workflow import workflow_flow
+    from ai_conductor.flows.local import run_workflow_here
 
-    handle = _runtime.open_run(run_id)
-    try:
-        flow = workflow_flow.with_options(flow_run_name=spec.workflow_id)
-        state: Any = flow(request, return_state=True)
-        result = handle.result
-        if result is None:
-            error = state.result(raise_on_failure=False)
-            if isinstance(error, ConductorError):
-                raise error
-            raise ConductorError(f"the workflow run crashed: {state.message or error}")
-    finally:
-        _runtime.close_run(run_id)
+    result = run_workflow_here(request, flow_run_name=spec.workflow_id)
     summary = {
         "workflow_id": result.workflow_id,
         "status": result.status.value,

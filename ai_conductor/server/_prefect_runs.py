@@ -9,9 +9,10 @@ resolved absolute codebase and the validated spec inline, never a path to resolv
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime
 from typing import Any, Final
+
+from ai_conductor.server.params import ServerRunStatus
 
 log = logging.getLogger("ai_conductor.server")
 
@@ -21,7 +22,7 @@ DEPLOYMENTS: Final[dict[str, str]] = {
 }
 """Deployment per run kind (``flow-name/deployment-name``); kinds without one run locally."""
 
-_STATUS: Final[dict[str, str]] = {
+_STATUS: Final[dict[str, ServerRunStatus]] = {
     "SCHEDULED": "pending",
     "PENDING": "pending",
     "PAUSED": "pending",
@@ -36,9 +37,9 @@ _STATUS: Final[dict[str, str]] = {
 
 def api_configured() -> bool:
     """True when Prefect is pointed at a server (``PREFECT_API_URL``)."""
-    from prefect.settings import PREFECT_API_URL
+    from ai_conductor._prefect import api_configured as configured
 
-    return bool(PREFECT_API_URL.value())
+    return configured()
 
 
 def find_deployment(kind: str) -> str | None:
@@ -46,18 +47,14 @@ def find_deployment(kind: str) -> str | None:
     name = DEPLOYMENTS.get(kind)
     if name is None or not api_configured():
         return None
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
+    from ai_conductor._prefect import deployment_exists
 
     try:
-        with get_client(sync_client=True) as client:
-            client.read_deployment_by_name(name)
-    except ObjectNotFound:
-        return None
+        found = deployment_exists(name)
     except Exception as exc:  # an unreachable API: run in this process instead
         log.warning("cannot look up deployment %s (%s); running locally", name, type(exc).__name__)
         return None
-    return name
+    return name if found else None
 
 
 def flow_parameters(request: dict[str, Any]) -> dict[str, Any]:
@@ -68,29 +65,22 @@ def flow_parameters(request: dict[str, Any]) -> dict[str, Any]:
 
 def start(deployment: str, request: dict[str, Any]) -> str:
     """Create a flow run of ``deployment`` for ``request``; return its id at once."""
-    from prefect.deployments import run_deployment
+    from ai_conductor._prefect import start_deployment
 
-    flow_run = run_deployment(deployment, parameters=flow_parameters(request), timeout=0)
-    return str(flow_run.id)  # type: ignore[union-attr]
+    return start_deployment(deployment, flow_parameters(request))
 
 
-def read(run_id: str) -> tuple[str, datetime | None, datetime | None, str | None]:
+def read(run_id: str) -> tuple[ServerRunStatus, datetime | None, datetime | None, str | None]:
     """(status, started_at, finished_at, error message) of flow run ``run_id``."""
-    from prefect.client.orchestration import get_client
+    from ai_conductor._prefect import read_flow_run
 
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(uuid.UUID(run_id))
-    state = run.state
-    kind = state.type.value if state is not None else "PENDING"
+    kind, started, finished, message = read_flow_run(run_id)
     status = _STATUS.get(kind, "running")
-    error = state.message if state is not None and status == "failed" else None
-    return status, run.start_time, run.end_time, error
+    return status, started, finished, message if status == "failed" else None
 
 
 def cancel(run_id: str) -> None:
     """Ask Prefect to cancel flow run ``run_id``."""
-    from prefect.client.orchestration import get_client
-    from prefect.states import Cancelling
+    from ai_conductor._prefect import cancel_flow_run
 
-    with get_client(sync_client=True) as client:
-        client.set_flow_run_state(uuid.UUID(run_id), Cancelling(), force=True)
+    cancel_flow_run(run_id)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from ai_conductor._process import process_alive, this_process
+from ai_conductor.server.params import FINAL_STATUSES
 from ai_conductor.store import events as ev
 from ai_conductor.store import open_audit_log
 
@@ -103,7 +104,7 @@ def rebuild(settings: Settings, run_id: str) -> tuple[RunInfo, str, Any] | None:
     newest, oldest = rows[0], rows[-1]
     meta = newest.metadata or {}
     started = next((r.created_at for r in reversed(rows) if r.status == "running"), None)
-    final = newest.status in ("completed", "failed", "cancelled")
+    final = newest.status in FINAL_STATUSES
     info = RunInfo(
         run_id=run_id,
         kind=meta.get("kind", newest.workflow_id.removeprefix("server-")),

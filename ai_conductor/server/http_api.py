@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastPath
 from fastapi.responses import Response
 
+from ai_conductor.monitoring.metrics import CONTENT_TYPE, ConductorMetrics
 from ai_conductor.server.http_errors import install_error_handlers
 from ai_conductor.server.http_guard import DEFAULT_MAX_BODY, GuardMiddleware, allowed_host_names
 from ai_conductor.server.http_models import (
@@ -32,13 +33,12 @@ from ai_conductor.server.http_models import (
     ValidateResult,
 )
 from ai_conductor.server.http_tasks import recent_tasks, task_workflow_params
-from ai_conductor.server.metrics import CONTENT_TYPE, ConductorMetrics
+from ai_conductor.server.params import ServerRunStatus
 from ai_conductor.server.runs import RunInfo, RunManager
 from ai_conductor.server.security import require_token
 from ai_conductor.settings import Settings, get_settings
 
 __all__ = ["create_app"]
-Status = Literal["pending", "running", "completed", "failed", "cancelled"]
 RunId = Annotated[str, FastPath(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="A run id.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Most entries to return.")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -58,9 +58,9 @@ def _routes() -> APIRouter:
     @router.get("/healthz", response_model=Health, tags=["server"])
     async def healthz() -> Health:
         """Liveness: 200 while the process serves requests (no token needed)."""
-        from ai_conductor import __version__
+        from ai_conductor._version import package_version
 
-        return Health(version=__version__)
+        return Health(version=package_version())
 
     @router.get("/metrics", tags=["server"], response_class=Response)
     def metrics(request: Request) -> Response:
@@ -94,7 +94,9 @@ def _routes() -> APIRouter:
         return _state(request)[1].submit(body.kind, body.params)
 
     @router.get("/runs", response_model=list[RunInfo], tags=["runs"])
-    def list_runs(request: Request, limit: Limit = 50, status: Status | None = None) -> Any:
+    def list_runs(
+        request: Request, limit: Limit = 50, status: ServerRunStatus | None = None
+    ) -> Any:
         """Runs this server knows, newest first."""
         return _state(request)[1].list(limit=limit, status=status)
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ai_conductor.server.params import ServerRunStatus
 from ai_conductor.server.validation import ValidateResult
 
 __all__ = [
@@ -116,7 +117,7 @@ class RunStatusView(BaseModel):
 
     run_id: str
     """The run's id."""
-    status: Literal["pending", "running", "completed", "failed", "cancelled"]
+    status: ServerRunStatus
     """Where the run is."""
     progress: dict[str, Any] = Field(default_factory=dict)
     """Latest progress report (phase, done, total, ...)."""

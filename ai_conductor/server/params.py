@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ai_conductor.errors import UsageError
 
 RunKind = Literal["analyze", "workflow", "implement"]
-RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
-FINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+ServerRunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+"""Where a server run is (HTTP API, MCP tools, the audit log's ``server-run`` rows). Not to be
+confused with :class:`ai_conductor.results.RunStatus`, a finished workflow's outcome."""
+FINAL_STATUSES: frozenset[ServerRunStatus] = frozenset({"completed", "failed", "cancelled"})
 
 
 class _Params(BaseModel):

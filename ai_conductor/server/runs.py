@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from ai_conductor import _runtime
 from ai_conductor.errors import ConductorError, UsageError
 from ai_conductor.server import _execute, _prefect_runs, _runlog
-from ai_conductor.server.params import FINAL_STATUSES, RunKind, RunStatus, parse_params
+from ai_conductor.server.params import FINAL_STATUSES, RunKind, ServerRunStatus, parse_params
 from ai_conductor.server.security import redact
 from ai_conductor.settings import Settings, get_settings
 
@@ -45,7 +45,7 @@ class RunInfo(BaseModel):
     """Id of the run (for Prefect deployments: the flow run id)."""
     kind: RunKind
     """What runs: analyze, workflow or implement."""
-    status: RunStatus
+    status: ServerRunStatus
     """pending, running, completed, failed or cancelled."""
     submitted_at: datetime | None = None
     started_at: datetime | None = None
@@ -199,7 +199,7 @@ class RunManager:
                 return
             info.status, info.started_at = "running", datetime.now(UTC)
         self._record(entry)
-        status: RunStatus = "completed"
+        status: ServerRunStatus = "completed"
         summary: dict[str, Any] | None = None
         error: str | None = None
         try:

@@ -25,9 +25,6 @@ from ai_conductor.settings import Settings, get_settings
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 REDACTED: Final = "***"
-_URL_CREDENTIALS: Final = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s:@]*(:[^/\s@]*)?@"
-)
 _BEARER: Final = re.compile(r"(?i)\b(bearer|token|api[_-]?key|password|secret)([=: ]+)[^\s,;&\"']+")
 
 
@@ -138,5 +135,5 @@ def redact(text: str, settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     for secret in _secrets(settings):
         text = text.replace(secret, REDACTED)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    text = redact_userinfo(text)  # user:password@ -> ***@
     return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)

@@ -50,10 +50,10 @@ def resolve_database_url(settings: Settings) -> str:
     name = settings.database_block
     if not name:
         return settings.audit_url()
-    from prefect_sqlalchemy import SqlAlchemyConnector
+    from ai_conductor._prefect import load_sqlalchemy_connector
 
     try:
-        block = SqlAlchemyConnector.load(name, _sync=True)
+        block = load_sqlalchemy_connector(name)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ConfigError(

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from prefect.context import TaskRunContext
-from prefect.logging import get_run_logger
 from pydantic import BaseModel
 
 from ai_conductor import _runtime
-from ai_conductor._prefect import conductor_task
+from ai_conductor._prefect import conductor_task, run_logger
 from ai_conductor.agents.registry import default_registry
 from ai_conductor.errors import AgentError, AgentTimeout
 from ai_conductor.protocols import TaskContext
@@ -103,7 +102,7 @@ def agent_step(step: StepInput) -> StepResult:
         upstream=step.upstream,
         attempt=attempt,
         deadline=started + step.timeout if step.timeout else None,
-        logger=get_run_logger(),  # type: ignore[arg-type]
+        logger=run_logger(),  # type: ignore[arg-type]
     )
     if handle is not None:
         context.cancel = handle.cancel

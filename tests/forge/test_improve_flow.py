@@ -112,16 +112,15 @@ def test_improve_flow_clones_fixes_tidies_and_opens_one_pull_request(
 
 
 def test_the_clone_keeps_no_credentials_and_is_removed(tmp_path: Path) -> None:
-    from ai_conductor.flows.improve import ImproveRequest, checkout
+    from ai_conductor.flows.checkout import checkout
 
     bare = tmp_path / "r.git"
     import subprocess
 
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    request = ImproveRequest(codebase=bare.as_uri())
     with (
         pytest.raises(Exception, match="cannot clone"),  # empty repository: nothing to clone
-        checkout(request.model_copy(update={"branch": "nope"})),
+        checkout(bare.as_uri(), "nope", purpose="improve"),
     ):
         pass
 

@@ -392,7 +392,7 @@ def test_run_http_refuses_public_bind_without_token(
 def test_llm_usage_and_active_runs_from_the_run_manager(settings: Settings) -> None:
     from types import SimpleNamespace
 
-    from ai_conductor.server.metrics import ConductorMetrics
+    from ai_conductor.monitoring.metrics import ConductorMetrics
 
     runs = [
         SimpleNamespace(status="completed", result={"tokens": 1200, "cost_usd": 0.25}),

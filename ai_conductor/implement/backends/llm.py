@@ -177,10 +177,10 @@ def resolve_api_key(backend: str, options: LLMOptions, setting: SecretStr | None
     allows; for another ``base_url`` option the placeholder is sent (servers that need no key
     accept it) and a warning says how to give that endpoint a key."""
     if options.api_key_block:
-        from prefect.blocks.system import Secret
+        from ai_conductor._prefect import load_secret
 
         try:
-            value = Secret.load(options.api_key_block).get()  # type: ignore[union-attr]
+            value = load_secret(options.api_key_block)
         except Exception as exc:  # prefect raises several kinds for a missing block
             raise ConfigError(
                 f"{backend} backend: cannot load Prefect Secret block "
