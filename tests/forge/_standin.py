@@ -38,10 +38,16 @@ Handler = Callable[[Call], tuple[int, Any]]
 
 
 class _Server(ThreadingHTTPServer):
-    """Room for bursts of connections on a loaded machine (the default backlog is 5)."""
+    """Room for bursts of connections on a loaded machine (the default backlog is 5); an error
+    outside a route's handler (which closes the connection without an answer) is kept in
+    ``errors`` with its traceback instead of only being printed."""
 
     request_queue_size = 64
     daemon_threads = True
+    errors: list[str]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.errors.append(f"connection from {client_address}: {traceback.format_exc()}")
 
 
 class StandIn:
@@ -55,6 +61,7 @@ class StandIn:
         self.authorized = authorized
         self.lock = threading.RLock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._server.errors = self.errors
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
