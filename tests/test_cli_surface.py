@@ -83,10 +83,14 @@ def cli_surface() -> dict[str, Any]:
 
 
 def _signature(obj: Any) -> str:
+    """The signature without ``_``-prefixed parameters (a base class's internals, e.g.
+    pydantic-settings' ``_env_file``, which change with the dependency, not with this API)."""
     try:
-        return str(inspect.signature(obj))
+        signature = inspect.signature(obj)
     except (TypeError, ValueError):
         return "(no signature)"
+    shown = [p for p in signature.parameters.values() if not p.name.startswith("_")]
+    return str(signature.replace(parameters=shown))
 
 
 def _describe(obj: Any) -> dict[str, Any]:
