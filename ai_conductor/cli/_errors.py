@@ -37,7 +37,9 @@ _NOT_ONE_OF = re.compile(r"^(?:Value error, )?(?P<value>.*) is not one of ")
 def _choices(param: Any) -> list[str] | None:
     """The values an option takes when it is a choice (an Enum), else None."""
     annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    return [m.value for m in annotation] if isinstance(annotation, EnumMeta) else None
+    if not isinstance(annotation, EnumMeta):
+        return None
+    return [str(member.value) for member in annotation]
 
 
 def _choice_error(exc: typer.BadParameter, choices: list[str]) -> UsageError:
