@@ -10,7 +10,7 @@ an option's choices is reported the same way, exit 2.
 from __future__ import annotations
 
 import re
-from enum import EnumMeta
+from enum import Enum, EnumMeta
 from typing import Any
 
 import typer
@@ -39,7 +39,8 @@ def _choices(param: Any) -> list[str] | None:
     annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
     if not isinstance(annotation, EnumMeta):
         return None
-    return [str(member.value) for member in annotation]
+    members: list[Enum] = list(annotation)
+    return [str(member.value) for member in members]
 
 
 def _choice_error(exc: typer.BadParameter, choices: list[str]) -> UsageError:
