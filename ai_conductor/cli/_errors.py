@@ -73,6 +73,6 @@ def group(help: str, **extra: Any) -> typer.Typer:
                        pretty_exceptions_enable=False, **extra)  # fmt: skip
 
 
-def commands() -> typer.Typer:
+def top_level() -> typer.Typer:
     """A module's top-level commands, mounted into the root app as they are (no group)."""
     return typer.Typer(add_completion=False, pretty_exceptions_enable=False)

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ai_conductor.cli._errors import commands as _commands
+from ai_conductor.cli._errors import top_level
 from ai_conductor.cli._options import FailOn, ForgeOpt, RemoteOpt, ReportFormat, value
 
-commands = _commands()
+commands = top_level()
 
 
 @commands.command()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ai_conductor.cli._errors import commands as _commands
+from ai_conductor.cli._errors import top_level
 from ai_conductor.cli._options import (
     AllowApiOpt,
     DraftOpt,
@@ -24,7 +24,7 @@ from ai_conductor.cli._options import (
     publishing,
 )
 
-commands = _commands()
+commands = top_level()
 
 
 @commands.command()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ai_conductor.cli._errors import commands as _commands
+from ai_conductor.cli._errors import top_level
 from ai_conductor.cli._options import (
     DraftOpt,
     ForgeOpt,
@@ -19,7 +19,7 @@ from ai_conductor.cli._options import (
     publishing,
 )
 
-commands = _commands()
+commands = top_level()
 
 
 @commands.command()

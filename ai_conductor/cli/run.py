@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from ai_conductor.cli._errors import commands as _commands
+from ai_conductor.cli._errors import top_level
 from ai_conductor.cli._options import CodebaseOpt, ConfigOpt, FreshOpt, JsonOpt, VerboseOpt
 
-commands = _commands()
+commands = top_level()
 
 
 def _run(config: Path, codebase: Path | None, fresh: bool, as_json: bool, verbose: bool) -> None:

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ai_conductor.cli._errors import commands as _commands
+from ai_conductor.cli._errors import top_level
 from ai_conductor.cli.deploy import DeploymentNameOpt, PrefectFileOpt
 
-commands = _commands()
+commands = top_level()
 
 
 @commands.command()

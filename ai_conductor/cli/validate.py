@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ai_conductor.cli._errors import commands as _commands
+from ai_conductor.cli._errors import top_level
 
-commands = _commands()
+commands = top_level()
 
 
 @commands.command()
