@@ -41,7 +41,7 @@ def start_server(home: Path, root: Path, port: int) -> subprocess.Popen[bytes]:
             "CONDUCTOR_ALLOWED_ROOTS": str(root), "PREFECT_LOGGING_LEVEL": "WARNING",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}  # fmt: skip
     env.pop("PREFECT_API_URL", None)
-    code = f"from ai_conductor._cli_serve_http import run_http; raise SystemExit(run_http('127.0.0.1', {port}))"  # noqa: E501
+    code = f"from ai_conductor.cli._serve_http import run_http; raise SystemExit(run_http('127.0.0.1', {port}))"  # noqa: E501
     return subprocess.Popen([sys.executable, "-c", code], env=env)
 
 

@@ -119,8 +119,8 @@ def test_findings_list_uses_the_width_it_has() -> None:
 
     from rich.console import Console
 
-    from ai_conductor._cli_findings import _print_findings
     from ai_conductor.analysis.models import Category, Finding, Severity
+    from ai_conductor.cli.findings import _print_findings
 
     long = Finding(tool="ruff", rule_id="S608", rule_name="hardcoded-sql-expression",
                    severity=Severity.HIGH, category=Category.SECURITY, path=DEEP, line=5,

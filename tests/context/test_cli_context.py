@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_conductor._cli_context import run_search
+from ai_conductor.cli._context import run_search
 from ai_conductor.context import ContextRecord, open_context_store
 from ai_conductor.settings import reload_settings
 
@@ -61,7 +61,7 @@ def test_table_on_a_terminal(
     from rich.console import Console
 
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    monkeypatch.setattr("ai_conductor._cli_context.err", Console(stderr=True, width=200))
+    monkeypatch.setattr("ai_conductor.cli._context.err", Console(stderr=True, width=200))
     assert run_search("sql injection", workflow=None, k=5, as_json=False) == 0
     out = capsys.readouterr()
     assert out.out == ""

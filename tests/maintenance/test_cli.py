@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ai_conductor._cli_maintenance import maintenance_app
+from ai_conductor.cli.maintenance import maintenance_app
 from ai_conductor.settings import Settings
 from ai_conductor.store import open_audit_log
 from tests.maintenance.fake_airbyte import FakeAirbyte

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ai_conductor._cli_maintenance import maintenance_app
+from ai_conductor.cli.maintenance import maintenance_app
 from ai_conductor.errors import ConfigError
 from ai_conductor.flows.maintenance import context_sync_flow, prune_flow, weaviate_init_flow
 from ai_conductor.settings import Settings, get_settings, reload_settings

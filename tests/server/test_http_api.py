@@ -302,7 +302,7 @@ def server(conductor_home: Path, roots: Path) -> Iterator[str]:
         "CONDUCTOR_ALLOWED_ROOTS": str(roots),
     }
     code = (
-        "from ai_conductor._cli_serve_http import run_http; "
+        "from ai_conductor.cli._serve_http import run_http; "
         f"raise SystemExit(run_http('127.0.0.1', {port}))"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE)
@@ -380,7 +380,7 @@ def test_real_server_answers_the_mcp_client(server: str) -> None:
 def test_run_http_refuses_public_bind_without_token(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], conductor_home: Path
 ) -> None:
-    from ai_conductor._cli_serve_http import run_http
+    from ai_conductor.cli._serve_http import run_http
     from ai_conductor.settings import reload_settings
 
     monkeypatch.delenv("CONDUCTOR_API_TOKEN", raising=False)

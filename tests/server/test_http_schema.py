@@ -49,7 +49,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iter
         "PREFECT_API_URL": prefect_api,
     }
     code = (
-        "from ai_conductor._cli_serve_http import run_http; "
+        "from ai_conductor.cli._serve_http import run_http; "
         f"raise SystemExit(run_http('127.0.0.1', {port}))"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)

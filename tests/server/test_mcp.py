@@ -85,7 +85,7 @@ def test_in_process_client(conductor_home: Path, sample: Path, tmp_path: Path) -
 def test_stdio_subprocess(tmp_path: Path, sample: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONDUCTOR_", "PREFECT_API"))}
     env.update(CONDUCTOR_HOME=str(tmp_path / "home"), CONDUCTOR_ALLOWED_ROOTS=str(tmp_path))
-    code = "from ai_conductor._cli_serve import run_mcp_stdio; run_mcp_stdio()"
+    code = "from ai_conductor.cli._mcp import run_mcp_stdio; run_mcp_stdio()"
     params = StdioServerParameters(command=sys.executable, args=["-c", code], env=env,
                                    cwd=str(tmp_path))  # fmt: skip
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ai_conductor._cli_findings import findings_app
 from ai_conductor.analysis.memory import FindingsMemory, classify
 from ai_conductor.analysis.models import Severity
+from ai_conductor.cli.findings import findings_app
 from ai_conductor.settings import reload_settings
 from ai_conductor.store import close_all
 from tests.store.test_findings_memory import finding, fp, report
@@ -186,7 +186,7 @@ def test_unreachable_database_exits_3(home: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_terminal_gets_tables(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ai_conductor._cli_findings._terminal", lambda: True)
+    monkeypatch.setattr("ai_conductor.cli.findings._terminal", lambda: True)
     code, out, _ = run("list")
     assert code == 0
     assert "2 finding(s)" in out

@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ai_conductor._cli_progress import live_progress
-from ai_conductor._cli_publish import PublishFlags, print_published, run_publish
 from ai_conductor.analysis.models import Severity
+from ai_conductor.cli._progress import live_progress
+from ai_conductor.cli._publish import PublishFlags, print_published, run_publish
 from ai_conductor.errors import UsageError
 from ai_conductor.implement.models import ChangeResult, ImplementReport
 

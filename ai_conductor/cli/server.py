@@ -12,20 +12,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ai_conductor.errors import ConductorError
+from ai_conductor.cli._errors import group
 
-server_app = typer.Typer(
-    help="The shared local Prefect server that local runs reuse.\n\n"
+server_app = group(
+    "The shared local Prefect server that local runs reuse.\n\n"
     "Without PREFECT_API_URL, the first `conductor run` starts a Prefect server in the "
     "background (`prefect server start` on a free loopback port, its database and record in "
     "PREFECT_HOME) and later runs reuse it, so only the first run waits for a server. It keeps "
     "running, with Prefect's UI, until `conductor server stop`. CONDUCTOR_PREFECT_SERVER="
     "temporary goes back to a temporary server per process; a set PREFECT_API_URL is always "
     "used as it is. A server that does not answer within CONDUCTOR_PREFECT_SERVER_START_TIMEOUT "
-    "seconds (default 90) is stopped and the run fails with exit code 3.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    "seconds (default 90) is stopped and the run fails with exit code 3."
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the server as JSON.")]
@@ -48,11 +45,7 @@ def start(as_json: JsonOpt = False) -> None:
     from ai_conductor import _local_server
     from ai_conductor.settings import get_settings
 
-    try:
-        url, started = _local_server.ensure(get_settings())
-    except ConductorError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exc.exit_code) from None
+    url, started = _local_server.ensure(get_settings())
     server = _local_server.recorded(get_settings())
     what = "started" if started else "already running"
     note = f"shared Prefect server {what}: API {url}, UI {url.removesuffix('/api')}"

@@ -9,21 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from ai_conductor.errors import ConductorError
+from ai_conductor.cli._errors import group
 
-metrics_app = typer.Typer(
-    help="Prometheus metrics for flows run by workers, deployments and the CLI.\n\n"
+metrics_app = group(
+    "Prometheus metrics for flows run by workers, deployments and the CLI.\n\n"
     "Two ways, usable together: `conductor metrics serve` exposes the audit log's families "
     "for Prometheus to scrape; CONDUCTOR_METRICS_PUSHGATEWAY=http://HOST:9091 makes every "
     "conductor flow run push its own metrics (duration, final state, task durations, findings, "
     "LLM usage) to a Pushgateway as it ends (job ai_conductor, grouped by flow and "
     "deployment; scrape the Pushgateway with honor_labels: true). "
-    "Needs pip install 'ai-conductor\\[server]'.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    "Needs pip install 'ai-conductor\\[server]'."
 )
 err = Console(stderr=True)
 
@@ -49,12 +45,7 @@ def serve(
     from ai_conductor.monitoring import require_prometheus_client
     from ai_conductor.settings import get_settings
 
-    try:
-        require_prometheus_client()
-        from ai_conductor.monitoring.exporter import serve as run_exporter
+    require_prometheus_client()
+    from ai_conductor.monitoring.exporter import serve as run_exporter
 
-        code = run_exporter(get_settings(), host, port)
-    except ConductorError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    raise typer.Exit(code)
+    raise typer.Exit(run_exporter(get_settings(), host, port))

@@ -14,8 +14,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ai_conductor._cli_progress import live_progress
-from ai_conductor._cli_publish import PublishFlags, print_published, run_publish
+from ai_conductor.cli._progress import live_progress
+from ai_conductor.cli._publish import PublishFlags, print_published, run_publish
 from ai_conductor.refine.models import RefineReport
 
 

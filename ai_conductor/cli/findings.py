@@ -13,28 +13,26 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ai_conductor._cli_output import findings_view, flat
 from ai_conductor._paths import expand_user
-from ai_conductor.errors import ConductorError, UsageError
+from ai_conductor.cli._errors import group
+from ai_conductor.cli._options import FindingStatus, Severity, value
+from ai_conductor.cli._output import findings_view, flat
+from ai_conductor.errors import UsageError
 
 if TYPE_CHECKING:
     from ai_conductor.analysis.memory import Dismissal, FindingsMemory
     from ai_conductor.analysis.models import Finding
 
-findings_app = typer.Typer(
-    help="Findings remembered across analysis runs, and dismissed false positives.\n\n"
+findings_app = group(
+    "Findings remembered across analysis runs, and dismissed false positives.\n\n"
     "Every analysis stores its findings in the audit database (CONDUCTOR_DATABASE_URL, default "
     "$CONDUCTOR_HOME/conductor.db). Each finding has a stable fingerprint that survives lines "
     "moving; a report marks findings 'new' or 'existing' (also in the previous run of the same "
     "codebase) and lists the previous run's findings that are gone as 'fixed'. A dismissed "
-    "fingerprint stays out of every later report until it is undismissed.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    "fingerprint stays out of every later report until it is undismissed."
 )
 err = Console(stderr=True)
 
@@ -42,11 +40,6 @@ MIN_PREFIX: Final = 8
 _FULL_FINGERPRINT: Final = re.compile(r"[0-9a-f]{32,64}")
 FINDING_COLUMNS: Final = ("fingerprint", "severity", "status", "category", "rule", "location")
 DISMISSAL_COLUMNS: Final = ("fingerprint", "dismissed", "by", "reason", "finding")
-
-
-def _fail(exc: ConductorError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    return typer.Exit(exc.exit_code)
 
 
 def _memory() -> FindingsMemory:
@@ -132,10 +125,11 @@ def list_findings(
         str | None, typer.Option("--run", help="This run instead of the latest one.")
     ] = None,
     severity: Annotated[
-        str | None, typer.Option(help="Only this severity: critical, high, medium, low, info.")
+        Severity | None,
+        typer.Option(help="Only this severity: critical, high, medium, low, info."),
     ] = None,
     status: Annotated[
-        str | None,
+        FindingStatus | None,
         typer.Option(help="Only new or existing ones (or fixed: gone since the previous run)."),
     ] = None,
     dismissed: Annotated[
@@ -150,20 +144,17 @@ def list_findings(
     A table on a terminal, tab-separated lines (with a header) when piped, a JSON array of
     findings (or dismissals) with --json.
     """
-    try:
-        memory = _memory()
-        if dismissed:
-            dismissals = list(memory.dismissed().values())[:limit]
-        else:
-            found = memory.findings(
-                run_id=run_id,
-                codebase_id=codebase_id(codebase) if codebase else None,
-                severity=severity,
-                status=status,
-                limit=limit,
-            )
-    except ConductorError as exc:
-        raise _fail(exc) from None
+    memory = _memory()
+    if dismissed:
+        dismissals = list(memory.dismissed().values())[:limit]
+    else:
+        found = memory.findings(
+            run_id=run_id,
+            codebase_id=codebase_id(codebase) if codebase else None,
+            severity=value(severity),
+            status=value(status),
+            limit=limit,
+        )
     if as_json:
         items: list[Any] = dismissals if dismissed else found
         typer.echo(json.dumps([i.model_dump(mode="json") for i in items], indent=2))
@@ -207,12 +198,9 @@ def dismiss(
 
     Dismissing again replaces the reason. Undo with `conductor findings undismiss`.
     """
-    try:
-        memory = _memory()
-        full, finding = _resolve(memory, fingerprint)
-        done = memory.dismiss(full, reason, by=by, finding=finding)
-    except ConductorError as exc:
-        raise _fail(exc) from None
+    memory = _memory()
+    full, finding = _resolve(memory, fingerprint)
+    done = memory.dismiss(full, reason, by=by, finding=finding)
     typer.echo(f"dismissed {done.fingerprint}: {_describe(done.finding or finding)}")
     typer.echo(
         f"  reason: {done.reason}" + (f" (by {done.dismissed_by})" if done.dismissed_by else "")
@@ -239,14 +227,11 @@ def undismiss(
     ],
 ) -> None:
     """Report a dismissed finding again, from the next analysis on (exit 2 if not dismissed)."""
-    try:
-        memory = _memory()
-        full = _dismissed_match(memory.dismissed(), fingerprint)
-        if full is None or not memory.undismiss(full):
-            raise UsageError(
-                f"{fingerprint.strip()!r} is not dismissed "
-                "(`conductor findings list --dismissed` shows what is)"
-            )
-    except ConductorError as exc:
-        raise _fail(exc) from None
+    memory = _memory()
+    full = _dismissed_match(memory.dismissed(), fingerprint)
+    if full is None or not memory.undismiss(full):
+        raise UsageError(
+            f"{fingerprint.strip()!r} is not dismissed "
+            "(`conductor findings list --dismissed` shows what is)"
+        )
     typer.echo(f"undismissed {full}: later analyses report it again")

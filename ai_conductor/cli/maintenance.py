@@ -11,24 +11,21 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_conductor.cli._errors import group
 from ai_conductor.errors import ConductorError
 
 if TYPE_CHECKING:
     from ai_conductor._prefect import State
 
-maintenance_app = typer.Typer(
-    help="Maintenance jobs, each also a Prefect flow of the same name for deployments.\n\n"
+maintenance_app = group(
+    "Maintenance jobs, each also a Prefect flow of the same name for deployments.\n\n"
     "A command runs as a Prefect flow run (artifact, UI history) when a Prefect API is "
     "configured (PREFECT_API_URL) or with --prefect; otherwise it calls the library directly "
     "and skips starting a temporary Prefect server. Every run writes a 'maintenance' row to the "
-    "audit log. Output: a summary on stderr; JSON on stdout when piped or with --json.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    "audit log. Output: a summary on stderr; JSON on stdout when piped or with --json."
 )
 err = Console(stderr=True)
 
@@ -41,11 +38,6 @@ PrefectOpt = Annotated[
         show_default=False,
     ),
 ]
-
-
-def _fail(exc: ConductorError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    return typer.Exit(exc.exit_code)
 
 
 def use_prefect(flag: bool | None) -> bool:
@@ -103,7 +95,7 @@ def _execute(name: str, params: dict[str, Any], *, prefect: bool | None, as_json
         partial = getattr(exc, "result", None)  # a sync job that ran but did not succeed
         if partial is not None and hasattr(partial, "model_dump"):
             _show(name, partial.model_dump(mode="json"), as_json)
-        raise _fail(exc) from None
+        raise
     _show(name, data, as_json)
 
 

@@ -13,12 +13,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from ai_conductor._cli_output import CountColumn, where_findings_are
-from ai_conductor._cli_review import ReviewFlags, post
-from ai_conductor._cli_review import narrow as narrow_to_diff
 from ai_conductor.analysis.gate import FAIL_LEVELS as FAIL_LEVELS
 from ai_conductor.analysis.gate import gate
 from ai_conductor.analysis.models import AnalysisReport
+from ai_conductor.cli._output import CountColumn, where_findings_are
+from ai_conductor.cli._review import ReviewFlags, post
+from ai_conductor.cli._review import narrow as narrow_to_diff
 
 
 def infer_format(fmt: str | None, output: Path | None) -> str:

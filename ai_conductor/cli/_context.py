@@ -1,7 +1,4 @@
-"""``conductor context search``: search the context store (what earlier runs found and did).
-
-The lead wires :func:`run_search` into the Typer app; this module holds the behaviour.
-"""
+"""The work of ``conductor context search`` (cli/context.py): search, then a table or JSON."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ai_conductor.cli._errors import show
 from ai_conductor.errors import ConductorError
 
 err = Console(stderr=True)
@@ -38,8 +36,7 @@ def run_search(query: str, *, workflow: str | None, k: int, as_json: bool) -> in
         finally:
             store.close()
     except ConductorError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return exc.exit_code
+        return show(exc, err)
     if as_json or not sys.stdout.isatty():
         sys.stdout.write(json.dumps([h.model_dump(mode="json") for h in hits], indent=2) + "\n")
         return 0

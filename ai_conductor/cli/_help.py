@@ -13,7 +13,9 @@ import re
 from typing import Any, Final
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperOption
+
+from ai_conductor.cli._errors import CommandGroup
 
 PLACEHOLDERS: Final = {
     "--analysis": "FILE", "--backend": "NAME", "--category": "NAME", "--codebase": "PATH",
@@ -65,8 +67,9 @@ def tidy(command: Any) -> None:
         tidy(sub)
 
 
-class ConductorGroup(TyperGroup):
-    """The root command: tidies the placeholders of the whole command tree, then runs."""
+class ConductorGroup(CommandGroup):
+    """The root command: tidies the placeholders of the whole command tree, then runs (errors
+    handled as in every :class:`CommandGroup`)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         tidy(self)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import signal
 import sys
 from types import FrameType
+from typing import Any
 
-from ai_conductor.errors import ConductorError
+from ai_conductor.cli._errors import show
+from ai_conductor.errors import ConductorError, UsageError
 
 __all__ = ["run_http"]
 
@@ -16,28 +18,12 @@ def run_http(host: str, port: int) -> int:
 
     Without ``CONDUCTOR_API_TOKEN`` only a loopback address is accepted.
     """
-    from ai_conductor.server.security import check_bind, require_token
-    from ai_conductor.settings import get_settings
-
-    settings = get_settings()
     try:
-        check_bind(host, require_token(settings))
+        app = _checked_app(host, port)
     except ConductorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    if not 0 <= port <= 65535:
-        print(f"error: port must be 0 to 65535, got {port}", file=sys.stderr)
-        return 2
-
+        return show(exc)
     import uvicorn
 
-    from ai_conductor.server.http_api import create_app
-
-    try:
-        app = create_app(settings, host=host, allowed_hosts=settings.server_allowed_hosts)
-    except ConductorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
     config = uvicorn.Config(
         app,
         host=host,
@@ -63,6 +49,19 @@ def run_http(host: str, port: int) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _checked_app(host: str, port: int) -> Any:
+    """The ASGI app, once the address, the port and the settings are accepted."""
+    from ai_conductor.server.http_api import create_app
+    from ai_conductor.server.security import check_bind, require_token
+    from ai_conductor.settings import get_settings
+
+    settings = get_settings()
+    check_bind(host, require_token(settings))
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port must be 0 to 65535, got {port}")
+    return create_app(settings, host=host, allowed_hosts=settings.server_allowed_hosts)
 
 
 class _Terminated(SystemExit):
