@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from ai_conductor._render import RunView, log_lines, log_table
+from ai_conductor.cli._render import RunView, log_lines, log_table
 from ai_conductor.spec import parse_spec
 from ai_conductor.store.events import AuditEvent
 

@@ -38,8 +38,8 @@ def run_command(
     check_home()
     quiet_prefect_defaults(verbose=verbose)
     from ai_conductor._prefect import use_shared_server
-    from ai_conductor._render import RunView
     from ai_conductor.api import run_spec
+    from ai_conductor.cli._render import RunView
     from ai_conductor.settings import get_settings
     from ai_conductor.store import open_audit_log
 

@@ -112,7 +112,7 @@ def logs(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    from ai_conductor._render import log_lines, log_table
+    from ai_conductor.cli._render import log_lines, log_table
 
     if sys.stdout.isatty():
         Console().print(log_table(data))
