@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ai_conductor._cli_output import findings_view, where_findings_are
 from ai_conductor.analysis.models import Category, Finding, Severity, TraceStep
+from ai_conductor.cli._output import findings_view, where_findings_are
 from ai_conductor.reports.html import to_html
 from ai_conductor.reports.markdown import to_markdown
 from ai_conductor.reports.trace import MAX_CODE, trace_line
