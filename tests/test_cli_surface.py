@@ -10,6 +10,7 @@ import argparse
 import enum
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,9 @@ def cli_surface() -> dict[str, Any]:
     }
 
 
+_BOUND = re.compile(r"\b(gt|ge|lt|le)=(-?\d+)\.0\b")
+
+
 def _signature(obj: Any) -> str:
     """The signature without ``_``-prefixed parameters (a base class's internals, e.g.
     pydantic-settings' ``_env_file``, which change with the dependency, not with this API)."""
@@ -90,7 +94,9 @@ def _signature(obj: Any) -> str:
     except (TypeError, ValueError):
         return "(no signature)"
     shown = [p for p in signature.parameters.values() if not p.name.startswith("_")]
-    return str(signature.replace(parameters=shown))
+    # typing caches Annotated[...] by equality and Ge(ge=0) == Ge(ge=0.0): which spelling a
+    # signature shows depends on which module built that annotation first (import order)
+    return _BOUND.sub(r"\1=\2", str(signature.replace(parameters=shown)))
 
 
 def _describe(obj: Any) -> dict[str, Any]:
