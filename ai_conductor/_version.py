@@ -4,6 +4,7 @@ MCP server and ``analysis.json`` all say this."""
 
 from __future__ import annotations
 
+import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -26,8 +27,6 @@ def package_version() -> str:
 
 def source_version(pyproject: Path) -> str:
     """``project.version`` of ``pyproject`` when it describes this distribution, else unknown."""
-    import tomllib
-
     try:
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -5,29 +5,15 @@ Layout: ``_app`` is the root command and :func:`main` (the ``conductor`` script)
 ``validate``, ``analyze``, ``implement``, ``refine``, ``improve``, ``serve`` (and ``mcp``),
 ``deploy``, ``logs``, ``context``, ``findings``, ``maintenance``, ``metrics`` and ``server``
 declare the commands (options and help); the ``_``-prefixed modules do the work, loaded when a
-command runs, so ``conductor --help`` stays fast: ``_commands`` lists the commands in help
-order and loads only the one invoked, ``_roothelp`` draws the root's help from that list.
-``_errors`` turns a ConductorError into its message and exit code, once for every command;
-``_options`` holds the shared options and the choices (Enums). Exit codes: 0 success; 1 a
-quality gate failed; 2 bad usage or bad input; 3 the run itself failed.
+command runs, so ``conductor --help`` stays fast. ``_errors`` turns a ConductorError into its
+message and exit code, once for every command; ``_options`` holds the shared options and the
+choices (Enums). Exit codes: 0 success; 1 a quality gate failed; 2 bad usage or bad input;
+3 the run itself failed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ai_conductor.cli._app import app, main
-
-if TYPE_CHECKING:
-    from ai_conductor.cli.logs import parse_since
+from ai_conductor.cli.logs import parse_since
 
 __all__ = ["app", "main", "parse_since"]
-
-
-def __getattr__(name: str) -> Any:
-    """``parse_since`` loads the ``logs`` command module on first use (PEP 562)."""
-    if name == "parse_since":
-        from ai_conductor.cli.logs import parse_since
-
-        return parse_since
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

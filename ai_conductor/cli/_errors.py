@@ -11,31 +11,21 @@ from __future__ import annotations
 
 import re
 from enum import Enum, EnumMeta
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from ai_conductor.errors import ConductorError, UsageError
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
-
-@cache
-def stderr() -> Console:
-    """The console errors are printed on (rich is loaded on the first error, not at start-up)."""
-    from rich.console import Console
-
-    return Console(stderr=True)
+err = Console(stderr=True)
 
 
 def show(exc: ConductorError, console: Console | None = None) -> int:
     """Print ``exc`` as every command does; return the exit code it stands for."""
-    from rich.markup import escape
-
-    (console or stderr()).print(
+    (console or err).print(
         f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
     )
     return exc.exit_code

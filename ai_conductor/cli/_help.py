@@ -5,7 +5,6 @@ Typer's help shows every option's Python type as a placeholder (``--new-only <bo
 command class below sets each option's metavar once, before a command runs or shows its help:
 flags get none, options a word from :data:`PLACEHOLDERS` (by option name, one vocabulary for the
 whole CLI), else one derived from the type. A metavar given in an option's declaration wins.
-The root command class is also the lazy one: see :class:`ConductorGroup`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from typing import Any, Final
 import typer
 from typer.core import TyperOption
 
-from ai_conductor.cli._commands import LazyCommands
 from ai_conductor.cli._errors import CommandGroup
 
 PLACEHOLDERS: Final = {
@@ -55,8 +53,8 @@ def placeholder(option: TyperOption, ctx: typer.Context) -> str:
     return _BY_TYPE.get(name.lower(), name.upper() or "VALUE")
 
 
-def tidy_options(command: Any) -> None:
-    """Set the placeholder of each option of ``command`` itself (once)."""
+def tidy(command: Any) -> None:
+    """Set the placeholder of every option of ``command`` and its subcommands (once)."""
     if getattr(command, "_conductor_tidy", False):
         return
     ctx = typer.Context(command)
@@ -65,35 +63,14 @@ def tidy_options(command: Any) -> None:
         if isinstance(option, TyperOption) and option.metavar is None:
             option.metavar = placeholder(option, ctx)
     command._conductor_tidy = True
-
-
-def tidy(command: Any) -> None:
-    """Set the placeholder of every option of ``command`` and its subcommands."""
-    tidy_options(command)
     for sub in getattr(command, "commands", {}).values():
         tidy(sub)
 
 
 class ConductorGroup(CommandGroup):
-    """The root command: its commands are loaded one at a time, when looked up
-    (:class:`~ai_conductor.cli._commands.LazyCommands`), their placeholders tidied as they load;
-    its help lists them without loading any (:mod:`ai_conductor.cli._roothelp`). Errors are
-    handled as in every :class:`CommandGroup`."""
-
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(**attrs)
-        given = self.commands  # any mounted on the Typer app itself: kept, after the table's
-        self.commands = LazyCommands(prepare=tidy)
-        self.commands.update(given)
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        from ai_conductor.cli._roothelp import print_root_help
-
-        print_root_help(self, ctx)
+    """The root command: tidies the placeholders of the whole command tree, then runs (errors
+    handled as in every :class:`CommandGroup`)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        tidy_options(self)
+        tidy(self)
         return super().main(*args, **kwargs)
