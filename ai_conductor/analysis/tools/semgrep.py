@@ -102,13 +102,25 @@ def parse_output(data: Mapping[str, Any], root: Path) -> ToolResult:
     return result
 
 
+def location(root: Path, item: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a result of semgrep's JSON output is: the ``Finding`` fields path, line, end_line,
+    column and end_column (semgrep and the taint tool both read results this way)."""
+    start, end = item["start"], item.get("end") or item["start"]
+    line = max(1, int(start["line"]))
+    return {
+        "path": relative(root, str(item["path"])),
+        "line": line,
+        "end_line": max(line, int(end["line"])),
+        "column": max(1, int(start.get("col", 1))),
+        "end_column": int(end["col"]) if "col" in end else None,
+    }
+
+
 def _finding(root: Path, item: Mapping[str, Any]) -> Finding:
     extra = item.get("extra") or {}
     metadata = extra.get("metadata") or {}
     rule = str(item["check_id"])
     category = Category.SECURITY if metadata.get("category") == "security" else Category.BUG
-    start, end = item["start"], item.get("end") or item["start"]
-    line = max(1, int(start["line"]))
     cwes = metadata.get("cwe") or []
     cwe_ids = [str(c).split(":")[0].strip() for c in ([cwes] if isinstance(cwes, str) else cwes)]
     cwe_tags = [c for c in cwe_ids if c.startswith("CWE-")]
@@ -118,11 +130,7 @@ def _finding(root: Path, item: Mapping[str, Any]) -> Finding:
         rule_name=rule.rsplit(".", 1)[-1],
         severity=SEVERITIES.get(str(extra.get("severity", "")).upper(), Severity.MEDIUM),
         category=category,
-        path=relative(root, str(item["path"])),
-        line=line,
-        end_line=max(line, int(end["line"])),
-        column=max(1, int(start.get("col", 1))),
-        end_column=int(end["col"]) if "col" in end else None,
+        **location(root, item),
         message=str(extra.get("message", rule)).strip(),
         tags=sorted({*tags_for("semgrep", rule, category), *cwe_tags}),
         help_uri=(metadata.get("references") or [None])[0] or metadata.get("source"),

@@ -19,6 +19,7 @@ from ai_conductor.analysis.rules import tags_for
 from ai_conductor.analysis.taint import RuleInfo, rule_infos
 from ai_conductor.analysis.tools import relative
 from ai_conductor.analysis.tools.base import ToolResult
+from ai_conductor.analysis.tools.semgrep import location
 from ai_conductor.errors import AnalysisToolError
 
 NOT_SCANNED = "semgrep-core did not scan it"
@@ -80,8 +81,6 @@ def _error(error: Mapping[str, Any], root: Path, result: ToolResult) -> None:
 
 def _finding(root: Path, item: Mapping[str, Any], info: RuleInfo) -> Finding:
     extra = item.get("extra") or {}
-    start, end = item["start"], item.get("end") or item["start"]
-    line = max(1, int(start["line"]))
     category = Category.SECURITY
     number = info.cwe.removeprefix("CWE-")
     cwe = [info.cwe] if info.cwe else []
@@ -91,11 +90,7 @@ def _finding(root: Path, item: Mapping[str, Any], info: RuleInfo) -> Finding:
         rule_name=info.cwe_title,
         severity=info.severity,
         category=category,
-        path=relative(root, str(item["path"])),
-        line=line,
-        end_line=max(line, int(end["line"])),
-        column=max(1, int(start.get("col", 1))),
-        end_column=int(end["col"]) if "col" in end else None,
+        **location(root, item),
         message=str(extra.get("message", info.id)).strip(),
         tags=sorted({*tags_for("taint", info.id, category), *cwe}),
         help_uri=f"https://cwe.mitre.org/data/definitions/{number}.html" if cwe else None,
